@@ -1,0 +1,128 @@
+/*
+ * Export: turns expired flows into records, batches them into NetFlow v1,
+ * v5, v9 or IPFIX datagrams and sends each to the collectors.  Encoding is
+ * done by the format modules (nf5.c, nf9.c); this module owns the sockets,
+ * the per-stream sequence numbers and the counters.
+ */
+#ifndef EXPORT_H
+#define EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "flowtable.h"
+
+#define EXPORT_MAX_COLLECTORS	16
+
+/* One exported record: one direction of a flow, or a biflow (RFC 5103). */
+struct flow_record {
+	uint64_t	packets;
+	uint64_t	octets;
+	uint64_t	first_ms;
+	uint64_t	last_ms;
+	uint64_t	rev_packets;	/* biflow reverse direction */
+	uint64_t	rev_octets;
+	uint64_t	rev_first_ms;
+	uint64_t	rev_last_ms;
+	uint8_t		src[16];
+	uint8_t		dst[16];
+	uint8_t		src_mac[6];
+	uint8_t		dst_mac[6];
+	uint32_t	if_in;
+	uint32_t	if_out;
+	uint32_t	mpls[DECODE_MAX_MPLS];
+	uint16_t	sport;
+	uint16_t	dport;
+	uint16_t	vlan;
+	uint16_t	inner_vlan;
+	uint8_t		af;
+	uint8_t		proto;
+	uint8_t		tos;
+	uint8_t		tcp_flags;
+	uint8_t		rev_tcp_flags;
+	uint8_t		egress;
+	uint8_t		end_reason;	/* IPFIX flowEndReason */
+	uint8_t		nmpls;
+	uint8_t		biflow;
+};
+
+/* Clock the headers are stamped with: the packets' time in replay. */
+struct export_clock {
+	uint64_t	now_ms;
+	uint64_t	boot_ms;	/* sysUpTime zero for v1/v5/v9 */
+};
+
+/* Per-stream state: one for all collectors when mirroring, else each. */
+struct export_stream {
+	uint32_t	sequence;	/* flows (v5), packets (v9), records (IPFIX) */
+	uint32_t	packets;	/* datagrams sent on this stream */
+	uint32_t	tmpl_at_packet;	/* packets count at last template */
+	uint64_t	tmpl_at_ms;
+	int		tmpl_sent;
+};
+
+enum export_proto { EXPORT_UDP, EXPORT_TCP, EXPORT_SCTP };
+
+struct export_config {
+	int		 version;	/* 1, 5, 9 or 10 */
+	int		 biflow;
+	int		 load_balance;
+	int		 hoplimit;	/* -1: system default */
+	enum export_proto transport;
+	uint32_t	 domain_id;	/* v9 source id / IPFIX domain */
+	unsigned	 tmpl_packets;	/* template refresh: datagrams */
+	unsigned	 tmpl_secs;	/*   ... and seconds */
+	int		 time_prec;	/* IPFIX -A: 0 s, 1 ms, 2 us, 3 ns */
+	unsigned	 mpls_labels;	/* labels exported (-x) */
+	size_t		 mtu;		/* datagram payload limit */
+	const char	*send_ifname;	/* -S */
+	unsigned	 ncollectors;
+	char		*collectors[EXPORT_MAX_COLLECTORS];	/* host:port */
+};
+
+struct collector_stats {
+	char		 name[96];
+	uint64_t	 packets;
+	uint64_t	 octets;
+	uint64_t	 errors;
+	uint64_t	 refused;	/* ECONNREFUSED / ICMP unreachable */
+	uint64_t	 nobufs;	/* ENOBUFS / EAGAIN: kernel queue full */
+	int		 last_errno;
+};
+
+struct export_stats {
+	uint64_t	 records;	/* flow records encoded */
+	uint64_t	 datagrams;
+	uint64_t	 flows;		/* flows handed to the exporter */
+	uint64_t	 unexportable;	/* e.g. IPv6 flows under v5 */
+	uint64_t	 unexportable_packets;
+	uint64_t	 unexportable_octets;
+	uint64_t	 packets;	/* packets in exported records */
+	uint64_t	 octets;
+	uint64_t	 templates;	/* datagrams carrying templates */
+};
+
+struct exporter;
+
+struct exporter	*exporter_new(const struct export_config *cfg);
+void		 exporter_free(struct exporter *ex);
+void		 exporter_set_clock(struct exporter *ex, uint64_t now_ms);
+/* flow_expired_fn for the flow table. */
+void		 exporter_flow_expired(void *ex, const struct flow *f,
+		    enum expiry_reason why);
+/* Encode and send every pending record. */
+void		 exporter_flush(struct exporter *ex);
+/* Send templates on the next datagram (softflowctl send-template). */
+void		 exporter_force_templates(struct exporter *ex);
+const struct export_stats *exporter_stats(const struct exporter *ex);
+unsigned	 exporter_ncollectors(const struct exporter *ex);
+const struct collector_stats *exporter_collector(const struct exporter *ex,
+		    unsigned i);
+
+/* Fill up to two records (one per direction, or one biflow) from a flow. */
+size_t		 export_flow_records(const struct flow *f,
+		    enum expiry_reason why, int biflow,
+		    struct flow_record out[2]);
+
+#endif /* EXPORT_H */

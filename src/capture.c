@@ -1,0 +1,288 @@
+/*
+ * Capture through libpcap.  Live captures are non-blocking and read when
+ * the selectable fd is ready; a replay reads one batch per loop turn and
+ * re-arms itself, so one event loop serves both.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "log.h"
+
+#define BATCH_LIVE	512
+#define BATCH_FILE	4096
+#define LIVE_TIMEOUT_MS	100
+
+struct capture {
+	pcap_t			*pcap;
+	char			 name[128];
+	int			 dlt;
+	int			 is_file;
+	uint32_t		 ifindex;
+	uint64_t		 file_size;
+	struct event		*ev;
+	capture_packet_fn	 fn;
+	capture_eof_fn		 eof;
+	void			*arg;
+	struct capture_stats	 stats;
+};
+
+static int
+set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+
+	if (bpf == NULL || *bpf == '\0')
+		return 0;
+	if (pcap_compile(c->pcap, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		snprintf(err, errlen, "BPF filter \"%s\": %s", bpf,
+		    pcap_geterr(c->pcap));
+		return -1;
+	}
+	if (pcap_setfilter(c->pcap, &prog) == -1) {
+		snprintf(err, errlen, "BPF filter: %s", pcap_geterr(c->pcap));
+		pcap_freecode(&prog);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+static int
+check_linktype(struct capture *c, char *err, size_t errlen)
+{
+	const char *name;
+
+	c->dlt = pcap_datalink(c->pcap);
+	if (decode_linktype_supported(c->dlt))
+		return 0;
+	name = pcap_datalink_val_to_name(c->dlt);
+	snprintf(err, errlen, "%s: unsupported link type %d (%s); supported: "
+	    "Ethernet, Linux cooked v1/v2, raw IP, BSD loopback, PPP, PPPoE",
+	    c->name, c->dlt, name ? name : "unknown");
+	return -1;
+}
+
+struct capture *
+capture_open_file(const char *path, const struct capture_options *opt,
+    char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct capture *c;
+	struct stat sb;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", path);
+	c->is_file = 1;
+	perr[0] = '\0';
+	if ((c->pcap = pcap_open_offline(path, perr)) == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", path, perr);
+		goto fail;
+	}
+	if (stat(path, &sb) == 0)
+		c->file_size = (uint64_t)sb.st_size;
+	if (check_linktype(c, err, errlen) || set_filter(c, opt->bpf, err,
+	    errlen))
+		goto fail;
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+struct capture *
+capture_open_live(const char *spec, const struct capture_options *opt,
+    char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct capture *c;
+	const char *ifname = spec, *colon;
+	char *end;
+	unsigned long idx = 0;
+	int r, *dlts = NULL, n, i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((colon = strchr(spec, ':')) != NULL) {
+		idx = strtoul(spec, &end, 10);
+		if (end != colon || colon == spec || idx > UINT32_MAX) {
+			snprintf(err, errlen, "interface \"%s\": expected "
+			    "[index:]name", spec);
+			goto fail;
+		}
+		ifname = colon + 1;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", ifname);
+	c->ifindex = idx ? (uint32_t)idx : if_nametoindex(ifname);
+	perr[0] = '\0';
+	if ((c->pcap = pcap_create(ifname, perr)) == NULL) {
+		snprintf(err, errlen, "interface %s: %s", ifname, perr);
+		goto fail;
+	}
+	(void)pcap_set_snaplen(c->pcap, opt->snaplen);
+	(void)pcap_set_promisc(c->pcap, opt->promisc);
+	(void)pcap_set_timeout(c->pcap, LIVE_TIMEOUT_MS);
+	if (opt->bufsize > 0)
+		(void)pcap_set_buffer_size(c->pcap, opt->bufsize);
+	if ((r = pcap_activate(c->pcap)) < 0) {
+		snprintf(err, errlen, "interface %s: %s%s", ifname,
+		    pcap_statustostr(r), r == PCAP_ERROR_PERM_DENIED ||
+		    r == PCAP_ERROR ? " (run as root or grant CAP_NET_RAW)" :
+		    r == PCAP_ERROR_NO_SUCH_DEVICE ? " (check `ip link`)" : "");
+		if (r == PCAP_ERROR && *pcap_geterr(c->pcap))
+			snprintf(err, errlen, "interface %s: %s", ifname,
+			    pcap_geterr(c->pcap));
+		goto fail;
+	}
+	if (r > 0)
+		log_warnx("interface %s: %s", ifname, pcap_statustostr(r));
+	/* Cooked v2 carries the interface index and direction of "any". */
+	if ((n = pcap_list_datalinks(c->pcap, &dlts)) > 0) {
+		for (i = 0; i < n; i++)
+			if (dlts[i] == 276 /* DLT_LINUX_SLL2 */)
+				(void)pcap_set_datalink(c->pcap, dlts[i]);
+		pcap_free_datalinks(dlts);
+	}
+	if (check_linktype(c, err, errlen) || set_filter(c, opt->bpf, err,
+	    errlen))
+		goto fail;
+	if (pcap_setnonblock(c->pcap, 1, perr) == -1) {
+		snprintf(err, errlen, "interface %s: %s", ifname, perr);
+		goto fail;
+	}
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+static void
+capture_handler(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct capture *c = (struct capture *)user;
+
+	c->stats.received++;
+	c->fn(c->arg, h, data, c->dlt, c->ifindex);
+}
+
+static void
+live_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct capture *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (pcap_dispatch(c->pcap, BATCH_LIVE, capture_handler,
+	    (u_char *)c) == -1)
+		log_warnx("interface %s: %s", c->name, pcap_geterr(c->pcap));
+}
+
+static void
+file_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct capture *c = arg;
+	int n;
+
+	(void)fd;
+	(void)what;
+	n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler, (u_char *)c);
+	if (n > 0) {
+		event_active(c->ev, EV_READ, 0);
+		return;
+	}
+	if (n == PCAP_ERROR_BREAK) {
+		event_active(c->ev, EV_READ, 0);
+		return;
+	}
+	c->eof(c->arg, c, n == 0 ? NULL : pcap_geterr(c->pcap));
+}
+
+int
+capture_start(struct capture *c, struct event_base *base,
+    capture_packet_fn fn, capture_eof_fn eof, void *arg)
+{
+	int fd;
+
+	c->fn = fn;
+	c->eof = eof;
+	c->arg = arg;
+	if (c->is_file) {
+		if ((c->ev = event_new(base, -1, 0, file_cb, c)) == NULL)
+			return -1;
+		event_active(c->ev, EV_READ, 0);
+		return 0;
+	}
+	if ((fd = pcap_get_selectable_fd(c->pcap)) == -1) {
+		log_warnx("interface %s: no selectable descriptor", c->name);
+		return -1;
+	}
+	c->ev = event_new(base, fd, EV_READ | EV_PERSIST, live_cb, c);
+	if (c->ev == NULL || event_add(c->ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ev)
+		event_free(c->ev);
+	if (c->pcap)
+		pcap_close(c->pcap);
+	free(c);
+}
+
+const char *
+capture_name(const struct capture *c)
+{
+	return c->name;
+}
+
+int
+capture_is_file(const struct capture *c)
+{
+	return c->is_file;
+}
+
+int
+capture_progress(const struct capture *c, uint64_t *pos, uint64_t *size)
+{
+	FILE *fp;
+	long off;
+
+	if (!c->is_file || (fp = pcap_file(c->pcap)) == NULL)
+		return -1;
+	if ((off = ftell(fp)) < 0)
+		return -1;
+	*pos = (uint64_t)off;
+	*size = c->file_size;
+	return 0;
+}
+
+void
+capture_get_stats(struct capture *c, struct capture_stats *st)
+{
+	struct pcap_stat ps;
+
+	if (!c->is_file && pcap_stats(c->pcap, &ps) == 0) {
+		c->stats.kernel_drops = ps.ps_drop;
+		c->stats.if_drops = ps.ps_ifdrop;
+	}
+	*st = c->stats;
+}

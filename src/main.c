@@ -1,0 +1,364 @@
+/*
+ * softflowd: capture -> decode -> flow table -> expiry -> export, on one
+ * libevent loop.
+ */
+#include <sys/time.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "capture.h"
+#include "config.h"
+#include "decode.h"
+#include "export.h"
+#include "flowtable.h"
+#include "log.h"
+#include "probe.h"
+#include "stats.h"
+
+#define PROGRESS_SECS	1
+
+uint64_t
+probe_real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+advance_clock(struct probe *p, uint64_t now_ms)
+{
+	if (now_ms > p->now_ms)
+		p->now_ms = now_ms;
+	exporter_set_clock(p->ex, p->now_ms);
+}
+
+void
+probe_expire(struct probe *p, int all)
+{
+	exporter_set_clock(p->ex, p->now_ms);
+	if (all)
+		flowtable_expire_all(p->ft);
+	else
+		flowtable_expire(p->ft, p->now_ms);
+	exporter_flush(p->ex);
+	p->next_expiry_ms = p->now_ms +
+	    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
+}
+
+static void
+on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
+    int dlt, uint32_t ifindex)
+{
+	struct probe *p = arg;
+	struct packet pkt;
+	enum decode_result r;
+	uint32_t notes;
+	int n;
+
+	p->packets_seen++;
+	if (p->cfg.sampling > 1 &&
+	    p->sample_counter++ % p->cfg.sampling != 0) {
+		p->packets_unsampled++;
+		return;
+	}
+	/* Rounded to the millisecond, as collectors store it. */
+	pkt.ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
+	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
+	r = decode_packet(dlt, data, h->caplen, h->len, &pkt);
+	if (r != DECODE_OK) {
+		p->decode_drops[r]++;
+		return;
+	}
+	for (notes = pkt.notes, n = 0; notes != 0; notes >>= 1, n++)
+		if (notes & 1)
+			p->decode_notes[n]++;
+	if (pkt.ifindex == 0)
+		pkt.ifindex = ifindex;
+	if (pkt.ts_ms > p->now_ms) {
+		if (p->now_ms == 0)
+			p->next_expiry_ms = pkt.ts_ms +
+			    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
+		advance_clock(p, pkt.ts_ms);
+		if (p->now_ms >= p->next_expiry_ms)
+			probe_expire(p, 0);
+	}
+	flowtable_account(p->ft, &pkt);
+}
+
+static void
+print_progress(struct probe *p, int final)
+{
+	uint64_t pos, size;
+	const struct flowtable_stats *fs = flowtable_stats(p->ft);
+	unsigned i;
+
+	for (i = 0; i < p->ncap; i++) {
+		if (capture_progress(p->cap[i], &pos, &size) == -1)
+			continue;
+		fprintf(stderr, "\r%s: %3u%% %llu packets, %u active flows, "
+		    "%llu exported%s", capture_name(p->cap[i]),
+		    size ? (unsigned)(pos * 100 / size) : 100,
+		    (unsigned long long)p->packets_seen, fs->active,
+		    (unsigned long long)fs->flows_expired, final ? "\n" : "");
+	}
+}
+
+static void
+progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	print_progress(arg, 0);
+}
+
+static void
+expiry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe *p = arg;
+
+	(void)fd;
+	(void)what;
+	/* Live: the wall clock drives expiry when packets are sparse. */
+	if (p->replays_running == 0) {
+		advance_clock(p, probe_real_ms());
+		probe_expire(p, 0);
+	}
+}
+
+void
+probe_shutdown(struct probe *p, int exit_code)
+{
+	if (p->stopping)
+		return;
+	p->stopping = 1;
+	p->exit_code = exit_code;
+	probe_expire(p, 1);
+	event_base_loopbreak(p->base);
+}
+
+static void
+on_eof(void *arg, struct capture *c, const char *error)
+{
+	struct probe *p = arg;
+
+	if (error != NULL) {
+		log_warnx("%s: %s; flows read so far are exported",
+		    capture_name(c), error);
+		p->read_errors++;
+		p->exit_code = 1;
+	}
+	if (--p->replays_running == 0) {
+		if (p->ev_progress) {
+			event_del(p->ev_progress);
+			print_progress(p, 1);
+		}
+		probe_shutdown(p, p->exit_code);
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct probe *p = arg;
+	char err[512];
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		if (probe_reload(p, err, sizeof(err)) == -1)
+			log_warnx("reload refused, keeping the running "
+			    "configuration: %s", err);
+		else
+			log_info("configuration reloaded");
+		break;
+	default:
+		log_info("signal %d: exporting all flows and exiting",
+		    (int)sig);
+		probe_shutdown(p, 0);
+		break;
+	}
+}
+
+int
+probe_reload(struct probe *p, char *err, size_t errlen)
+{
+	struct config next;
+	struct flowtable_config ftc;
+	int r;
+
+	/* Defaults, the file, then the same command line: as at start-up. */
+	config_defaults(&next);
+	r = config_parse_args(&next, p->argc, p->argv, err, errlen);
+	if (r == 0)
+		r = config_validate(&next, err, errlen);
+	if (r != 0) {
+		config_free(&next);
+		return -1;
+	}
+	memcpy(p->cfg.timeout, next.timeout, sizeof(p->cfg.timeout));
+	memcpy(p->cfg.timeout_set, next.timeout_set,
+	    sizeof(p->cfg.timeout_set));
+	config_flowtable(&p->cfg, &ftc);
+	flowtable_set_timeouts(p->ft, &ftc);
+	config_free(&next);
+	return 0;
+}
+
+static int
+setup_signals(struct probe *p)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	unsigned i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		p->ev_signal[i] = evsignal_new(p->base, sigs[i], signal_cb, p);
+		if (p->ev_signal[i] == NULL ||
+		    event_add(p->ev_signal[i], NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL || !strcmp(path, "none"))
+		return;
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_warn("pid file %s", path);
+		return;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct probe probe;
+	struct probe *p = &probe;
+	struct flowtable_config ftc;
+	struct capture_options copt;
+	struct timeval tv;
+	char err[512];
+	unsigned i;
+	int r, replay;
+
+	p->argc = argc;
+	p->argv = argv;
+	config_defaults(&p->cfg);
+	r = config_parse_args(&p->cfg, argc, argv, err, sizeof(err));
+	if (r == 1)
+		return 0;
+	if (r == -1 || config_validate(&p->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "softflowd: %s\n", err);
+		return 1;
+	}
+	replay = p->cfg.readfile != NULL;
+	if (replay)
+		p->cfg.foreground = 1;
+	log_init("softflowd", 1, p->cfg.verbose);
+
+	memset(&copt, 0, sizeof(copt));
+	copt.snaplen = p->cfg.snaplen;
+	copt.promisc = p->cfg.promisc;
+	copt.bufsize = p->cfg.bufsize;
+	copt.bpf = p->cfg.bpf;
+	if (replay) {
+		p->cap[p->ncap] = capture_open_file(p->cfg.readfile, &copt, err,
+		    sizeof(err));
+		if (p->cap[p->ncap++] == NULL)
+			fatalx("%s", err);
+	} else {
+		for (i = 0; i < p->cfg.ninterfaces; i++) {
+			p->cap[p->ncap] = capture_open_live(
+			    p->cfg.interfaces[i], &copt, err, sizeof(err));
+			if (p->cap[p->ncap++] == NULL)
+				fatalx("%s", err);
+		}
+	}
+
+	if (p->cfg.export.ncollectors == 0)
+		log_warnx("no collector given (-n host:port): flows are "
+		    "tracked and counted but not sent");
+	if ((p->ex = exporter_new(&p->cfg.export)) == NULL)
+		fatalx("cannot set up export; check the -n collectors");
+	config_flowtable(&p->cfg, &ftc);
+	if ((p->ft = flowtable_new(&ftc, exporter_flow_expired, p->ex)) == NULL)
+		fatalx("cannot allocate a flow table of %u flows; lower -m",
+		    p->cfg.max_flows);
+
+	if ((p->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if (setup_signals(p) == -1)
+		fatalx("cannot install signal handlers");
+
+	if (!p->cfg.foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_to_syslog();
+	}
+	if (!replay)
+		write_pidfile(p->cfg.pidfile);
+
+	p->start_real_ms = probe_real_ms();
+	if (!replay)
+		advance_clock(p, p->start_real_ms);
+	for (i = 0; i < p->ncap; i++) {
+		if (capture_start(p->cap[i], p->base, on_packet, on_eof, p))
+			fatalx("%s: cannot start capture", capture_name(p->cap[i]));
+		if (capture_is_file(p->cap[i]))
+			p->replays_running++;
+	}
+	tv.tv_sec = config_timeout(&p->cfg, T_EXPINT);
+	tv.tv_usec = 0;
+	p->ev_expiry = event_new(p->base, -1, EV_PERSIST, expiry_cb, p);
+	if (p->ev_expiry == NULL || event_add(p->ev_expiry, &tv) == -1)
+		fatalx("cannot start the expiry timer");
+	if (replay && (p->cfg.progress == 1 ||
+	    (p->cfg.progress == -1 && isatty(STDERR_FILENO)))) {
+		tv.tv_sec = PROGRESS_SECS;
+		p->ev_progress = event_new(p->base, -1, EV_PERSIST,
+		    progress_cb, p);
+		if (p->ev_progress)
+			event_add(p->ev_progress, &tv);
+	}
+
+	log_info("started: %u capture%s, NetFlow v%d to %u collector%s",
+	    p->ncap, p->ncap == 1 ? "" : "s", p->cfg.export.version,
+	    p->cfg.export.ncollectors,
+	    p->cfg.export.ncollectors == 1 ? "" : "s");
+	event_base_dispatch(p->base);
+
+	if (replay || p->cfg.verbose > 0)
+		stats_write(p, STATS_TEXT, stderr);
+	if (!replay && p->cfg.pidfile && strcmp(p->cfg.pidfile, "none"))
+		unlink(p->cfg.pidfile);
+	for (i = 0; i < p->ncap; i++)
+		capture_close(p->cap[i]);
+	for (i = 0; i < 3; i++)
+		if (p->ev_signal[i])
+			event_free(p->ev_signal[i]);
+	if (p->ev_expiry)
+		event_free(p->ev_expiry);
+	if (p->ev_progress)
+		event_free(p->ev_progress);
+	flowtable_free(p->ft);
+	exporter_free(p->ex);
+	event_base_free(p->base);
+	config_free(&p->cfg);
+	return p->exit_code;
+}
