@@ -38,7 +38,8 @@ enum decode_result {
 	X(L4_TRUNCATED,		"transport_header_truncated")		\
 	X(IP_FRAGMENT,		"ip_fragment")				\
 	X(IPV4_ZERO_LEN,	"ipv4_total_length_zero")		\
-	X(IPV6_JUMBO,		"ipv6_jumbogram")
+	X(IPV6_JUMBO,		"ipv6_jumbogram")				\
+	X(IPV6_BAD_OPTIONS,	"ipv6_malformed_options")
 
 #define DECODE_NOTE_ENUM(name, str) DECODE_NOTE_##name,
 enum decode_note {

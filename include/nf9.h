@@ -28,7 +28,5 @@ void		 nf9_free(struct nf9 *enc);
 size_t		 nf9_encode(struct nf9 *enc, struct export_stream *st,
 		    const struct export_clock *clk, int with_templates,
 		    const struct flow_record *recs, size_t n, struct wbuf *w);
-/* Number of templates and the id/length/enterprise of one field. */
-size_t		 nf9_template_fields(const struct nf9 *enc, int af);
 
 #endif /* NF9_H */

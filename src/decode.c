@@ -198,6 +198,31 @@ decode_ipv4(struct cursor *c, struct dstate *st)
 	return DECODE_OK;
 }
 
+/*
+ * Hop-by-hop and destination options are TLVs inside their header; a
+ * chain with an option running past the header's end is malformed.  A
+ * lone trailing byte is tolerated, as Wireshark does.
+ */
+static int
+ipv6_options_valid(const struct cursor *c, size_t hdrlen)
+{
+	size_t off = 2;
+	uint8_t type, olen;
+
+	while (off + 2 <= hdrlen) {
+		if (cur_peek_u8(c, off, &type))
+			return 0;
+		if (type == 0) {	/* Pad1 */
+			off++;
+			continue;
+		}
+		if (cur_peek_u8(c, off + 1, &olen))
+			return 0;
+		off += 2 + (size_t)olen;
+	}
+	return off <= hdrlen;
+}
+
 /* Jumbo Payload option (RFC 2675) in a hop-by-hop header, or 0. */
 static uint32_t
 ipv6_jumbo_len(const struct cursor *hbh, size_t hdrlen)
@@ -278,6 +303,14 @@ decode_ipv6(struct cursor *c, struct dstate *st)
 			}
 			extlen = nxt == 51 ? ((size_t)hlen + 2) * 4 :
 			    ((size_t)hlen + 1) * 8;
+			if ((nxt == 0 || nxt == 60) &&
+			    !ipv6_options_valid(c, extlen) &&
+			    cur_left(c) >= extlen) {
+				/* Keyed as the chain's start, not followed. */
+				pkt->proto = first_nxt;
+				note(st, DECODE_NOTE_IPV6_BAD_OPTIONS);
+				return DECODE_OK;
+			}
 			(void)cur_peek_u8(c, 0, &nxt);
 			if (cur_skip(c, extlen)) {
 				pkt->proto = first_nxt;

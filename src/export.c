@@ -344,6 +344,44 @@ templates_due(const struct exporter *ex, const struct export_stream *st)
 	    ex->clk.now_ms >= st->tmpl_at_ms + ex->cfg.tmpl_secs * 1000ULL;
 }
 
+/* sysUpTime-relative times must stay well inside 32 bits of ms. */
+#define UPTIME_SPAN	(1ULL << 31)
+
+/*
+ * v1/v5/v9 carry times as ms since the exporter's boot.  A replay can span
+ * years, and a live probe outlives 49 days, so the boot time moves forward
+ * when a datagram's records would not fit; a collector recomputes boot
+ * from every header.  Returns how many records share one window.
+ */
+static size_t
+uptime_window(struct exporter *ex, const struct flow_record *recs, size_t n,
+    struct export_clock *clk)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, f, l;
+	size_t i;
+
+	*clk = ex->clk;
+	if (ex->cfg.version == 10)
+		return n;
+	for (i = 0; i < n; i++) {
+		f = recs[i].first_ms < lo ? recs[i].first_ms : lo;
+		l = recs[i].last_ms > hi ? recs[i].last_ms : hi;
+		if (i > 0 && l - f >= UPTIME_SPAN)
+			break;
+		lo = f;
+		hi = l;
+	}
+	if (lo < clk->boot_ms || hi - clk->boot_ms >= UPTIME_SPAN ||
+	    clk->now_ms - clk->boot_ms >= UPTIME_SPAN) {
+		clk->boot_ms = lo >= 1000 ? (lo / 1000) * 1000 - 1000 : 0;
+		ex->clk.boot_ms = clk->boot_ms;
+		/* Stamp the header just after the newest record it carries. */
+		if (clk->now_ms - clk->boot_ms >= UPTIME_SPAN)
+			clk->now_ms = (hi / 1000 + 1) * 1000;
+	}
+	return i;
+}
+
 /*
  * Encode one datagram from recs on stream st into ex->dgram.  Returns the
  * records it took; *full says whether the datagram has no room for more.
@@ -353,20 +391,22 @@ encode_one(struct exporter *ex, struct export_stream *st,
     const struct flow_record *recs, size_t n, struct wbuf *w, int *full,
     int *tmpl)
 {
-	size_t k;
+	struct export_clock clk;
+	size_t k, total = n;
 	size_t limit = ex->cfg.mtu < DGRAM_MAX ? ex->cfg.mtu : DGRAM_MAX;
 
+	n = uptime_window(ex, recs, n, &clk);
 	wbuf_init(w, ex->dgram, limit);
 	*tmpl = templates_due(ex, st);
 	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
 		k = n < nf5_max_records(ex->cfg.version) ? n :
 		    nf5_max_records(ex->cfg.version);
-		nf5_encode(ex->cfg.version, st, &ex->clk, recs, k, w);
-		*full = k == nf5_max_records(ex->cfg.version);
+		nf5_encode(ex->cfg.version, st, &clk, recs, k, w);
+		*full = k == nf5_max_records(ex->cfg.version) || n < total;
 		return k;
 	}
-	k = nf9_encode(ex->nf9, st, &ex->clk, *tmpl, recs, n, w);
-	*full = k < n;
+	k = nf9_encode(ex->nf9, st, &clk, *tmpl, recs, n, w);
+	*full = k < n || n < total;
 	return k;
 }
 

@@ -11,8 +11,7 @@
 
 #define V9_TEMPLATE_SET		0
 #define IPFIX_TEMPLATE_SET	2
-#define TMPL_ID_V4		256
-#define TMPL_ID_V6		257
+#define TMPL_ID_BASE		256	/* + template index below */
 #define MAX_FIELDS		48
 #define PEN_REVERSE		29305	/* RFC 5103 reverse elements */
 #define NTP_EPOCH_OFFSET	2208988800ULL
@@ -39,9 +38,18 @@ struct template {
 	const struct ie	*fields[MAX_FIELDS];
 };
 
+/*
+ * Four record shapes: IPv4/IPv6, each with or without the ICMP type/code
+ * element, since collectors read that element over the ports when it is
+ * present, whatever the protocol.
+ */
+#define TMPL_V6		1
+#define TMPL_ICMP	2
+#define NTEMPLATES	4
+
 struct nf9 {
 	struct nf9_options	opt;
-	struct template		tmpl[2];	/* [0] IPv4, [1] IPv6 */
+	struct template		tmpl[NTEMPLATES];
 };
 
 static uint32_t
@@ -184,8 +192,9 @@ tmpl_add(struct template *t, int ie)
 }
 
 static void
-tmpl_build(struct template *t, const struct nf9_options *opt, int v6)
+tmpl_build(struct template *t, const struct nf9_options *opt, int kind)
 {
+	int v6 = kind & TMPL_V6;
 	static const int times[4][2] = {
 		{ IE_START_S, IE_END_S }, { IE_START_MS, IE_END_MS },
 		{ IE_START_US, IE_END_US }, { IE_START_NS, IE_END_NS },
@@ -194,7 +203,7 @@ tmpl_build(struct template *t, const struct nf9_options *opt, int v6)
 	unsigned i;
 
 	memset(t, 0, sizeof(*t));
-	t->id = v6 ? TMPL_ID_V6 : TMPL_ID_V4;
+	t->id = (uint16_t)(TMPL_ID_BASE + kind);
 	tmpl_add(t, v6 ? IE_SRC6 : IE_SRC4);
 	tmpl_add(t, v6 ? IE_DST6 : IE_DST4);
 	tmpl_add(t, IE_SPORT);
@@ -205,6 +214,14 @@ tmpl_build(struct template *t, const struct nf9_options *opt, int v6)
 	tmpl_add(t, IE_PACKETS);
 	tmpl_add(t, IE_OCTETS);
 	if (ipfix) {
+		/*
+		 * Reverse times go first: collectors that ignore the
+		 * enterprise bit (nfdump 1.7) then keep the forward ones.
+		 */
+		if (opt->biflow) {
+			tmpl_add(t, IE_REV_START_MS);
+			tmpl_add(t, IE_REV_END_MS);
+		}
 		tmpl_add(t, times[opt->time_prec & 3][0]);
 		tmpl_add(t, times[opt->time_prec & 3][1]);
 	} else {
@@ -215,7 +232,9 @@ tmpl_build(struct template *t, const struct nf9_options *opt, int v6)
 	tmpl_add(t, IE_IF_OUT);
 	tmpl_add(t, IE_DIRECTION);
 	tmpl_add(t, IE_VLAN);
-	tmpl_add(t, v6 ? IE_ICMP6 : IE_ICMP4);
+	/* v9's ICMP_TYPE (32) serves both families; IPFIX splits them. */
+	if (kind & TMPL_ICMP)
+		tmpl_add(t, v6 && ipfix ? IE_ICMP6 : IE_ICMP4);
 	tmpl_add(t, IE_IPVER);
 	if (ipfix) {
 		tmpl_add(t, IE_INNER_VLAN);
@@ -227,8 +246,6 @@ tmpl_build(struct template *t, const struct nf9_options *opt, int v6)
 		tmpl_add(t, IE_REV_PACKETS);
 		tmpl_add(t, IE_REV_OCTETS);
 		tmpl_add(t, IE_REV_FLAGS);
-		tmpl_add(t, IE_REV_START_MS);
-		tmpl_add(t, IE_REV_END_MS);
 	}
 }
 
@@ -236,12 +253,13 @@ struct nf9 *
 nf9_new(const struct nf9_options *opt)
 {
 	struct nf9 *enc;
+	int kind;
 
 	if ((enc = calloc(1, sizeof(*enc))) == NULL)
 		return NULL;
 	enc->opt = *opt;
-	tmpl_build(&enc->tmpl[0], opt, 0);
-	tmpl_build(&enc->tmpl[1], opt, 1);
+	for (kind = 0; kind < NTEMPLATES; kind++)
+		tmpl_build(&enc->tmpl[kind], opt, kind);
 	return enc;
 }
 
@@ -251,10 +269,11 @@ nf9_free(struct nf9 *enc)
 	free(enc);
 }
 
-size_t
-nf9_template_fields(const struct nf9 *enc, int af)
+static const struct template *
+tmpl_for(const struct nf9 *enc, const struct flow_record *r)
 {
-	return enc->tmpl[af == 6].nfields;
+	return &enc->tmpl[(r->af == 6 ? TMPL_V6 : 0) |
+	    (r->proto == 1 || r->proto == 58 ? TMPL_ICMP : 0)];
 }
 
 static void
@@ -319,14 +338,14 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 		set_off = w->len;
 		wbuf_be16(w, v9 ? V9_TEMPLATE_SET : IPFIX_TEMPLATE_SET);
 		wbuf_be16(w, 0);
-		put_template(w, &enc->tmpl[0]);
-		put_template(w, &enc->tmpl[1]);
+		for (i = 0; i < NTEMPLATES; i++)
+			put_template(w, &enc->tmpl[i]);
 		set_close(w, set_off, v9);
 		set_off = (size_t)-1;
-		count += 2;
+		count += NTEMPLATES;
 	}
 	for (i = 0; i < n; i++) {
-		t = &enc->tmpl[recs[i].af == 6];
+		t = tmpl_for(enc, &recs[i]);
 		/* Room for the record, a new set header, and v9 padding. */
 		need = t->reclen + (t != cur ? 4 : 0) + (v9 ? 3 : 0);
 		if (wbuf_room(w) < need)
