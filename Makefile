@@ -15,26 +15,32 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(PCAP_CFLAGS) \
 	$(EVENT_CFLAGS) $(INIH_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS = $(PCAP_LIBS) $(EVENT_LIBS) $(INIH_LIBS)
 
+# Build directory: "." normally, build/asan for the sanitizer build.
+B ?= .
+
 # The pipeline, one module per stage; main.c ties them together.
-CORE_OBJS = src/log.o src/siphash.o src/decode.o src/flowtable.o \
-	src/nf5.o src/nf9.o src/export.o src/capture.o src/config.o \
-	src/stats.o
-DAEMON_OBJS = $(CORE_OBJS) src/main.o
+CORE_SRCS = src/log.c src/siphash.c src/decode.c src/flowtable.c \
+	src/nf5.c src/nf9.c src/export.c src/capture.c src/config.c \
+	src/stats.c
+CORE_OBJS = $(patsubst %.c,$(B)/%.o,$(CORE_SRCS))
+DAEMON_OBJS = $(CORE_OBJS) $(B)/src/main.o
 HEADERS = $(wildcard include/*.h)
 
 # Unit tests: tests/test_NAME.c, cmocka, linked with the core modules.
 UNIT_SRCS = $(wildcard tests/test_*.c)
-UNIT_TESTS = $(UNIT_SRCS:.c=)
+UNIT_TESTS = $(patsubst %.c,$(B)/%,$(UNIT_SRCS))
 
-all: softflowd
+all: $(B)/softflowd
 
-softflowd: $(DAEMON_OBJS)
+$(B)/softflowd: $(DAEMON_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBS)
 
-src/%.o: src/%.c $(HEADERS) config.mk
+$(B)/src/%.o: src/%.c $(HEADERS) config.mk
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests/test_%: tests/test_%.c $(CORE_OBJS) $(HEADERS)
+$(B)/tests/test_%: tests/test_%.c $(CORE_OBJS) $(HEADERS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(CORE_OBJS) $(CMOCKA_LIBS) $(LIBS)
 
@@ -42,18 +48,18 @@ unit: $(UNIT_TESTS)
 
 # The whole suite; its last line is "N passed, N failed".
 check: all unit
-	tests/run_tests.sh
+	B=$(B) tests/run_tests.sh
 
-# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The suite under AddressSanitizer and UndefinedBehaviorSanitizer, built
+# in build/asan so it never disturbs the normal build.
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
 check-asan:
-	$(MAKE) clean
-	$(MAKE) all unit EXTRA_CFLAGS="-O1 -fsanitize=address,undefined \
-		-fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined"
+	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" all unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		tests/run_tests.sh
-	$(MAKE) clean
+		B=build/asan tests/run_tests.sh
 
 demo: all
 	tests/demo.sh
@@ -81,7 +87,7 @@ configure: configure.ac
 
 clean:
 	rm -f softflowd softflowctl src/*.o tests/*.o $(UNIT_TESTS)
-	rm -rf tests/out
+	rm -rf tests/out build
 
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache

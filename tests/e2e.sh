@@ -7,7 +7,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$top/../shared}
 pcaps=$shared/pcaps
 tools=$shared/tools
-probe=$top/softflowd
+probe=${SOFTFLOWD:-$top/softflowd}
+case $probe in /*) ;; *) probe=$top/$probe ;; esac
 versions="9 5 10 10b"
 scope=all
 while getopts "v:s:" o; do

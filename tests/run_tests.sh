@@ -5,6 +5,9 @@
 #   tests/run_tests.sh [-q]     -q: the quick subset (no full e2e matrix)
 set -u
 cd "$(dirname "$0")/.." || exit 1
+# B: the build directory (build/asan for make check-asan).
+B=${B:-.}
+export SOFTFLOWD=$B/softflowd
 quick=0
 [ "${1:-}" = "-q" ] && quick=1
 mkdir -p tests/out
@@ -29,7 +32,7 @@ tally() {	# name log rc
 	printf '%-28s %4d passed, %d failed\n' "$name" "$p" "$f"
 }
 
-for t in tests/test_*; do
+for t in "$B"/tests/test_*; do
 	case $t in *.c|*.o|*.sh) continue ;; esac
 	[ -x "$t" ] || continue
 	log=tests/out/$(basename "$t").log
