@@ -28,6 +28,13 @@ cur_left(const struct cursor *c)
 	return (size_t)(c->end - c->pos);
 }
 
+/* Whether n bytes lie at off; written so off + n cannot wrap. */
+static inline int
+cur_has(const struct cursor *c, size_t off, size_t n)
+{
+	return off <= cur_left(c) && n <= cur_left(c) - off;
+}
+
 static inline int
 cur_skip(struct cursor *c, size_t n)
 {
@@ -40,7 +47,7 @@ cur_skip(struct cursor *c, size_t n)
 static inline int
 cur_peek_u8(const struct cursor *c, size_t off, uint8_t *v)
 {
-	if (cur_left(c) < off + 1)
+	if (!cur_has(c, off, 1))
 		return -1;
 	*v = c->pos[off];
 	return 0;
@@ -49,7 +56,7 @@ cur_peek_u8(const struct cursor *c, size_t off, uint8_t *v)
 static inline int
 cur_peek_be16(const struct cursor *c, size_t off, uint16_t *v)
 {
-	if (cur_left(c) < off + 2)
+	if (!cur_has(c, off, 2))
 		return -1;
 	*v = (uint16_t)(c->pos[off] << 8 | c->pos[off + 1]);
 	return 0;
@@ -58,7 +65,7 @@ cur_peek_be16(const struct cursor *c, size_t off, uint16_t *v)
 static inline int
 cur_peek_be32(const struct cursor *c, size_t off, uint32_t *v)
 {
-	if (cur_left(c) < off + 4)
+	if (!cur_has(c, off, 4))
 		return -1;
 	*v = (uint32_t)c->pos[off] << 24 | (uint32_t)c->pos[off + 1] << 16 |
 	    (uint32_t)c->pos[off + 2] << 8 | c->pos[off + 3];
@@ -69,7 +76,7 @@ cur_peek_be32(const struct cursor *c, size_t off, uint32_t *v)
 static inline int
 cur_peek_le32(const struct cursor *c, size_t off, uint32_t *v)
 {
-	if (cur_left(c) < off + 4)
+	if (!cur_has(c, off, 4))
 		return -1;
 	*v = (uint32_t)c->pos[off + 3] << 24 | (uint32_t)c->pos[off + 2] << 16 |
 	    (uint32_t)c->pos[off + 1] << 8 | c->pos[off];
@@ -79,7 +86,7 @@ cur_peek_le32(const struct cursor *c, size_t off, uint32_t *v)
 static inline int
 cur_peek_bytes(const struct cursor *c, size_t off, void *dst, size_t n)
 {
-	if (cur_left(c) < off + n)
+	if (!cur_has(c, off, n))
 		return -1;
 	memcpy(dst, c->pos + off, n);
 	return 0;
