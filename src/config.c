@@ -84,32 +84,43 @@ parse_bool(const char *s, int *out)
 	return 0;
 }
 
-/* softflowd's time syntax: a number with an optional s, m, h, d, w. */
+/*
+ * softflowd's time syntax: a sequence of numbers, each with an optional
+ * s, m, h, d or w, added together ("1h30m" is 5400).
+ */
 static int
 parse_duration(const char *s, uint32_t *out)
 {
 	char *end;
-	unsigned long v, mul = 1;
+	unsigned long v, mul;
+	uint64_t total = 0;
 
 	if (s == NULL || !isdigit((unsigned char)*s))
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (tolower((unsigned char)*end)) {
-	case '\0': case 's': mul = 1; break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = 86400; break;
-	case 'w': mul = 604800; break;
-	default: return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno)
+			return -1;
+		switch (tolower((unsigned char)*end)) {
+		case '\0': mul = 1; break;
+		case 's': mul = 1; end++; break;
+		case 'm': mul = 60; end++; break;
+		case 'h': mul = 3600; end++; break;
+		case 'd': mul = 86400; end++; break;
+		case 'w': mul = 604800; end++; break;
+		default: return -1;
+		}
+		if (v > UINT32_MAX / mul)
+			return -1;
+		total += (uint64_t)v * mul;
+		if (total > UINT32_MAX)
+			return -1;
+		s = end;
 	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (v > UINT32_MAX / mul)
-		return -1;
-	*out = (uint32_t)(v * mul);
+	*out = (uint32_t)total;
 	return 0;
 }
 
@@ -175,7 +186,7 @@ SETTER(set_timeout)
 		    (int)(eq - v), v);
 	if (parse_duration(eq + 1, &secs))
 		return seterr(err, el, "timeout %s: \"%s\" is not a duration "
-		    "(seconds, or a number with s, m, h, d or w)",
+		    "(seconds, or numbers with s, m, h, d, w as in 1h30m)",
 		    timeout_table[id].name, eq + 1);
 	if (id == T_EXPINT && secs == 0)
 		return seterr(err, el, "timeout expint must be at least 1 s");
@@ -197,20 +208,29 @@ SETTER(set_max_flows)
 	return 0;
 }
 
+/* softflowd 1.1 takes several collectors in one -n, separated by commas. */
 SETTER(set_collector)
 {
 	struct export_config *x = &c->export;
+	const char *comma;
+	size_t len;
 
-	if (x->ncollectors >= EXPORT_MAX_COLLECTORS)
-		return seterr(err, el, "too many collectors (at most %d)",
-		    EXPORT_MAX_COLLECTORS);
-	if (strchr(v, ':') == NULL)
-		return seterr(err, el, "collector \"%s\": expected host:port "
-		    "or [v6addr]:port", v);
-	if ((x->collectors[x->ncollectors] = strdup(v)) == NULL)
-		return seterr(err, el, "out of memory");
-	x->ncollectors++;
-	return 0;
+	for (;;) {
+		comma = strchr(v, ',');
+		len = comma ? (size_t)(comma - v) : strlen(v);
+		if (x->ncollectors >= EXPORT_MAX_COLLECTORS)
+			return seterr(err, el, "too many collectors (at most "
+			    "%d)", EXPORT_MAX_COLLECTORS);
+		if (memchr(v, ':', len) == NULL)
+			return seterr(err, el, "collector \"%.*s\": expected "
+			    "host:port or [v6addr]:port", (int)len, v);
+		if ((x->collectors[x->ncollectors] = strndup(v, len)) == NULL)
+			return seterr(err, el, "out of memory");
+		x->ncollectors++;
+		if (comma == NULL)
+			return 0;
+		v = comma + 1;
+	}
 }
 
 SETTER(set_pidfile)
