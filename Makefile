@@ -46,8 +46,23 @@ $(B)/tests/test_%: tests/test_%.c $(CORE_OBJS) $(HEADERS)
 
 unit: $(UNIT_TESTS)
 
+# Deterministic synthetic captures for tests, the demo and the benchmark.
+$(B)/tests/gen_traffic: tests/gen_traffic.c include/wbuf.h config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/gen_traffic.c -lm
+
+gen_traffic: $(B)/tests/gen_traffic
+
+# Replay speed and memory beside Debian's softflowd; bench-live captures
+# tcpreplay's output on a veth pair (root).
+bench: all gen_traffic
+	B=$(B) bench/bench.sh
+
+bench-live: all gen_traffic
+	B=$(B) bench/bench.sh -l
+
 # The whole suite; its last line is "N passed, N failed".
-check: all unit
+check: all unit gen_traffic
 	B=$(B) tests/run_tests.sh
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer, built
@@ -56,12 +71,12 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 check-asan:
 	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" \
-		LDFLAGS="-fsanitize=address,undefined" all unit
+		LDFLAGS="-fsanitize=address,undefined" all unit gen_traffic
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		B=build/asan tests/run_tests.sh
 
-demo: all
+demo: all gen_traffic
 	tests/demo.sh
 
 install: all
@@ -86,10 +101,12 @@ configure: configure.ac
 	autoreconf -fi
 
 clean:
-	rm -f softflowd softflowctl src/*.o tests/*.o $(UNIT_TESTS)
+	rm -f softflowd softflowctl src/*.o tests/*.o $(UNIT_TESTS) \
+		tests/gen_traffic
 	rm -rf tests/out build
 
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache
 
-.PHONY: all unit check check-asan demo install uninstall clean distclean
+.PHONY: all unit gen_traffic bench bench-live check check-asan demo install \
+	uninstall clean distclean
