@@ -5,8 +5,8 @@
 #include "export.h"
 #include "wbuf.h"
 
-/* Records one datagram of this version can carry. */
-size_t	nf5_max_records(int version);
+/* Records one datagram of this version can carry within limit bytes. */
+size_t	nf5_max_records(int version, size_t limit);
 /*
  * Encode recs[0..n) (at most nf5_max_records) into one datagram in w.
  * Counters above 32 bits must have been split by the caller.

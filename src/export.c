@@ -392,17 +392,17 @@ encode_one(struct exporter *ex, struct export_stream *st,
     int *tmpl)
 {
 	struct export_clock clk;
-	size_t k, total = n;
+	size_t k, max, total = n;
 	size_t limit = ex->cfg.mtu < DGRAM_MAX ? ex->cfg.mtu : DGRAM_MAX;
 
 	n = uptime_window(ex, recs, n, &clk);
 	wbuf_init(w, ex->dgram, limit);
 	*tmpl = templates_due(ex, st);
 	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
-		k = n < nf5_max_records(ex->cfg.version) ? n :
-		    nf5_max_records(ex->cfg.version);
+		max = nf5_max_records(ex->cfg.version, limit);
+		k = n < max ? n : max;
 		nf5_encode(ex->cfg.version, st, &clk, recs, k, w);
-		*full = k == nf5_max_records(ex->cfg.version) || n < total;
+		*full = k == max || n < total;
 		return k;
 	}
 	k = nf9_encode(ex->nf9, st, &clk, *tmpl, recs, n, w);

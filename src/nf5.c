@@ -8,11 +8,19 @@
 
 #define V1_MAX_RECORDS	24
 #define V5_MAX_RECORDS	30
+#define V1_HDR_LEN	16
+#define V5_HDR_LEN	24
+#define NF5_REC_LEN	48
 
+/* The export MTU may be below a full datagram (v5: 24 + 30 * 48 bytes). */
 size_t
-nf5_max_records(int version)
+nf5_max_records(int version, size_t limit)
 {
-	return version == 1 ? V1_MAX_RECORDS : V5_MAX_RECORDS;
+	size_t hdr = version == 1 ? V1_HDR_LEN : V5_HDR_LEN;
+	size_t max = version == 1 ? V1_MAX_RECORDS : V5_MAX_RECORDS;
+	size_t fit = limit > hdr ? (limit - hdr) / NF5_REC_LEN : 0;
+
+	return fit < max ? fit : max;
 }
 
 static uint32_t
@@ -36,8 +44,8 @@ nf5_encode(int version, struct export_stream *st,
 	const struct flow_record *r;
 	size_t i;
 
-	if (n > nf5_max_records(version))
-		n = nf5_max_records(version);
+	if (n > nf5_max_records(version, w->cap))
+		n = nf5_max_records(version, w->cap);
 	wbuf_be16(w, (uint16_t)version);
 	wbuf_be16(w, (uint16_t)n);
 	wbuf_be32(w, uptime(clk, clk->now_ms));
