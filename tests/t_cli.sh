@@ -136,11 +136,13 @@ for f in udp tcp "icmp or icmp6" "not udp"; do
 	run -r "$mixed" -c none $f
 	seen=$(stat capture packets_seen)
 	acc=$(stat flows packets)
+	# Every accounted packet is in an exported or an unexportable record.
+	exp=$(( $(stat export packets) + $(stat export unexportable_packets) ))
 	if [ $rc -eq 0 ] && [ "$want" -gt 0 ] && [ "$seen" = "$want" ] &&
-	    [ "$acc" = "$want" ]; then
-		ok "BPF \"$f\": $seen packets, as tcpdump counts"
+	    [ "$acc" = "$want" ] && [ "$exp" = "$want" ]; then
+		ok "BPF \"$f\": $seen packets, as tcpdump counts, all exported"
 	else
-		nok "BPF \"$f\": exit $rc, seen ${seen:-?} accounted ${acc:-?}, tcpdump $want"
+		nok "BPF \"$f\": exit $rc, seen ${seen:-?} accounted ${acc:-?} exported $exp, tcpdump $want"
 	fi
 done
 run -r "$mixed" -c none udp
