@@ -349,6 +349,13 @@ flowtable_account(struct flowtable *ft, const struct packet *pkt)
 	ft->stats.octets_by_proto[pkt->proto] += pkt->octets;
 
 	cls = flow_classify(ft, f);
+	/*
+	 * A late packet leaves the flow where its last time puts it: moved
+	 * to the tail it would hide behind newer flows and expire late.
+	 */
+	if (cls == f->cls && (pkt->ts_ms < f->side[0].last_ms ||
+	    pkt->ts_ms < f->side[1].last_ms))
+		return;
 	list_remove(ft, &ft->idle[f->cls], L_IDLE, idx);
 	f->cls = (uint8_t)cls;
 	list_append(ft, &ft->idle[cls], L_IDLE, idx);
