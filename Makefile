@@ -21,19 +21,24 @@ B ?= .
 # The pipeline, one module per stage; main.c ties them together.
 CORE_SRCS = src/log.c src/siphash.c src/decode.c src/flowtable.c \
 	src/nf5.c src/nf9.c src/export.c src/capture.c src/config.c \
-	src/stats.c
+	src/stats.c src/ctl_parse.c
 CORE_OBJS = $(patsubst %.c,$(B)/%.o,$(CORE_SRCS))
-DAEMON_OBJS = $(CORE_OBJS) $(B)/src/main.o
+# Service plumbing (control socket, systemd, privileges) calls into main.c.
+DAEMON_OBJS = $(CORE_OBJS) $(B)/src/ctl.o $(B)/src/daemon.o $(B)/src/main.o
+CTL_OBJS = $(B)/src/softflowctl.o $(B)/src/ctl_parse.o
 HEADERS = $(wildcard include/*.h)
 
 # Unit tests: tests/test_NAME.c, cmocka, linked with the core modules.
 UNIT_SRCS = $(wildcard tests/test_*.c)
 UNIT_TESTS = $(patsubst %.c,$(B)/%,$(UNIT_SRCS))
 
-all: $(B)/softflowd
+all: $(B)/softflowd $(B)/softflowctl
 
 $(B)/softflowd: $(DAEMON_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBS)
+
+$(B)/softflowctl: $(CTL_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJS)
 
 $(B)/src/%.o: src/%.c $(HEADERS) config.mk
 	@mkdir -p $(@D)
@@ -83,6 +88,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5
 	install -m 755 softflowd $(DESTDIR)$(SBINDIR)/softflowd
+	install -m 755 softflowctl $(DESTDIR)$(SBINDIR)/softflowctl
 	for m in man/*.8; do [ -f "$$m" ] && \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && \

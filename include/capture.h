@@ -43,6 +43,11 @@ struct capture	*capture_open_file(const char *path,
 int		 capture_start(struct capture *c, struct event_base *base,
 		    capture_packet_fn fn, capture_eof_fn eof, void *arg);
 void		 capture_close(struct capture *c);
+/*
+ * Stop reading packets (softflowctl stop-gather) or read on.  A paused
+ * live capture leaves packets to the kernel buffer; a paused replay waits.
+ */
+void		 capture_pause(struct capture *c, int paused);
 const char	*capture_name(const struct capture *c);
 int		 capture_is_file(const struct capture *c);
 /* Replay position and size in bytes; returns -1 for live captures. */

@@ -30,6 +30,7 @@ struct config {
 	char		*bpf;
 	char		*pidfile;
 	char		*ctlsock;
+	int		 ctlsock_given;	/* -c or the file named one */
 	char		*user;
 	char		*chroot_dir;
 	char		*config_file;

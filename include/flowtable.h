@@ -112,6 +112,9 @@ typedef void (*flow_expired_fn)(void *arg, const struct flow *f,
 struct flowtable *flowtable_new(const struct flowtable_config *cfg,
 		    flow_expired_fn expired, void *arg);
 void		 flowtable_free(struct flowtable *ft);
+/* Where expired flows go from now on (SIGHUP swaps the exporter). */
+void		 flowtable_set_export(struct flowtable *ft,
+		    flow_expired_fn expired, void *arg);
 /* Timeouts and maxlife may change at run time; max_flows may not. */
 void		 flowtable_set_timeouts(struct flowtable *ft,
 		    const struct flowtable_config *cfg);

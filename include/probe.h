@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "config.h"
+#include "ctl.h"
 #include "decode.h"
 #include "export.h"
 #include "flowtable.h"
@@ -31,6 +32,7 @@ struct probe {
 	struct flowtable	*ft;
 	struct exporter		*ex;
 	struct ctl		*ctl;
+	struct ctl_stats	 ctl_stats;	/* kept by ctl.c */
 	uint64_t		 now_ms;	/* packet time in replay */
 	uint64_t		 next_expiry_ms;
 	uint64_t		 start_real_ms;

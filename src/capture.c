@@ -27,6 +27,8 @@ struct capture {
 	char			 name[128];
 	int			 dlt;
 	int			 is_file;
+	int			 paused;
+	int			 started;
 	uint32_t		 ifindex;
 	uint64_t		 file_size;
 	struct event		*ev;
@@ -199,6 +201,8 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->paused)
+		return;		/* capture_pause re-arms it */
 	n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler, (u_char *)c);
 	if (n > 0) {
 		event_active(c->ev, EV_READ, 0);
@@ -220,10 +224,12 @@ capture_start(struct capture *c, struct event_base *base,
 	c->fn = fn;
 	c->eof = eof;
 	c->arg = arg;
+	c->started = 1;
 	if (c->is_file) {
 		if ((c->ev = event_new(base, -1, 0, file_cb, c)) == NULL)
 			return -1;
-		event_active(c->ev, EV_READ, 0);
+		if (!c->paused)
+			event_active(c->ev, EV_READ, 0);
 		return 0;
 	}
 	if ((fd = pcap_get_selectable_fd(c->pcap)) == -1) {
@@ -231,9 +237,27 @@ capture_start(struct capture *c, struct event_base *base,
 		return -1;
 	}
 	c->ev = event_new(base, fd, EV_READ | EV_PERSIST, live_cb, c);
-	if (c->ev == NULL || event_add(c->ev, NULL) == -1)
+	if (c->ev == NULL || (!c->paused && event_add(c->ev, NULL) == -1))
 		return -1;
 	return 0;
+}
+
+void
+capture_pause(struct capture *c, int paused)
+{
+	paused = paused != 0;
+	if (c->paused == paused)
+		return;
+	c->paused = paused;
+	if (!c->started || c->ev == NULL)
+		return;
+	if (c->is_file) {
+		if (!paused)
+			event_active(c->ev, EV_READ, 0);
+	} else if (paused)
+		event_del(c->ev);
+	else
+		event_add(c->ev, NULL);
 }
 
 void

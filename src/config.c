@@ -242,6 +242,7 @@ SETTER(set_pidfile)
 SETTER(set_ctlsock)
 {
 	(void)err; (void)el;
+	c->ctlsock_given = 1;
 	return set_str(&c->ctlsock, v);
 }
 

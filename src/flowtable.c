@@ -164,6 +164,13 @@ flowtable_free(struct flowtable *ft)
 }
 
 void
+flowtable_set_export(struct flowtable *ft, flow_expired_fn expired, void *arg)
+{
+	ft->expired = expired;
+	ft->arg = arg;
+}
+
+void
 flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_config *cfg)
 {
 	memcpy(ft->cfg.idle_ms, cfg->idle_ms, sizeof(ft->cfg.idle_ms));

@@ -16,6 +16,8 @@
 
 #include "capture.h"
 #include "config.h"
+#include "ctl.h"
+#include "daemon.h"
 #include "decode.h"
 #include "export.h"
 #include "flowtable.h"
@@ -32,6 +34,15 @@ probe_real_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+probe_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void
@@ -142,6 +153,7 @@ probe_shutdown(struct probe *p, int exit_code)
 		return;
 	p->stopping = 1;
 	p->exit_code = exit_code;
+	daemon_notify("STOPPING=1");
 	probe_expire(p, 1);
 	event_base_loopbreak(p->base);
 }
@@ -175,11 +187,14 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
+		daemon_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)probe_monotonic_us());
 		if (probe_reload(p, err, sizeof(err)) == -1)
 			log_warnx("reload refused, keeping the running "
 			    "configuration: %s", err);
 		else
 			log_info("configuration reloaded");
+		daemon_notify("READY=1");
 		break;
 	default:
 		log_info("signal %d: exporting all flows and exiting",
@@ -189,11 +204,76 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+static int
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Whether the running exporter can serve the new config unchanged. */
+static int
+same_export(const struct export_config *a, const struct export_config *b)
+{
+	unsigned i;
+
+	if (a->version != b->version || a->biflow != b->biflow ||
+	    a->load_balance != b->load_balance ||
+	    a->hoplimit != b->hoplimit || a->transport != b->transport ||
+	    a->domain_id != b->domain_id ||
+	    a->tmpl_packets != b->tmpl_packets ||
+	    a->tmpl_secs != b->tmpl_secs || a->time_prec != b->time_prec ||
+	    a->mtu != b->mtu || !same_str(a->send_ifname, b->send_ifname) ||
+	    a->ncollectors != b->ncollectors)
+		return 0;
+	for (i = 0; i < a->ncollectors; i++)
+		if (!same_str(a->collectors[i], b->collectors[i]))
+			return 0;
+	return 1;
+}
+
+/* Settings fixed at start-up: a reload keeps them and says so. */
+static void
+reload_keep_fixed(const struct config *cur, struct config *next)
+{
+	unsigned i;
+	int ifs = cur->ninterfaces != next->ninterfaces;
+
+	for (i = 0; !ifs && i < cur->ninterfaces; i++)
+		ifs = !same_str(cur->interfaces[i], next->interfaces[i]);
+#define FIXED(changed, what)						\
+	if (changed)							\
+		log_warnx("reload: %s changes only on restart; keeping "	\
+		    "the running value", what)
+	FIXED(ifs, "interface (-i)");
+	FIXED(!same_str(cur->readfile, next->readfile), "read (-r)");
+	FIXED(!same_str(cur->bpf, next->bpf), "filter");
+	FIXED(cur->max_flows != next->max_flows, "max_flows (-m)");
+	FIXED(cur->track != next->track, "track (-T)");
+	FIXED(cur->snaplen != next->snaplen, "snaplen (-C)");
+	FIXED(cur->promisc != next->promisc, "no_promisc (-N)");
+	FIXED(cur->bufsize != next->bufsize, "bufsize (-B)");
+	FIXED(!same_str(cur->ctlsock, next->ctlsock), "ctlsock (-c)");
+	FIXED(!same_str(cur->pidfile, next->pidfile), "pidfile (-p)");
+	FIXED(!same_str(cur->user, next->user), "user (-u)");
+	FIXED(!same_str(cur->chroot_dir, next->chroot_dir), "chroot (-j)");
+	FIXED(cur->export.mpls_labels != next->export.mpls_labels,
+	    "mpls_labels (-x)");
+#undef FIXED
+	/* Flow records are sized for the labels chosen at start-up. */
+	next->export.mpls_labels = cur->export.mpls_labels;
+}
+
 int
 probe_reload(struct probe *p, char *err, size_t errlen)
 {
 	struct config next;
 	struct flowtable_config ftc;
+	struct exporter *ex;
+	struct export_config old;
+	struct timeval tv;
+	uint32_t expint = config_timeout(&p->cfg, T_EXPINT);
 	int r;
 
 	/* Defaults, the file, then the same command line: as at start-up. */
@@ -202,14 +282,51 @@ probe_reload(struct probe *p, char *err, size_t errlen)
 	if (r == 0)
 		r = config_validate(&next, err, errlen);
 	if (r != 0) {
+		if (r == 1)
+			snprintf(err, errlen, "the saved command line asks "
+			    "for -h");
 		config_free(&next);
 		return -1;
+	}
+	reload_keep_fixed(&p->cfg, &next);
+
+	if (!same_export(&p->cfg.export, &next.export)) {
+		/*
+		 * A new exporter takes over the flow table's expiries; the
+		 * old one sends what it holds first, so no flow is lost.
+		 */
+		if ((ex = exporter_new(&next.export)) == NULL) {
+			snprintf(err, errlen, "cannot set up export to the new "
+			    "collectors (see the warning above)");
+			config_free(&next);
+			return -1;
+		}
+		exporter_set_clock(ex, p->now_ms);
+		exporter_flush(p->ex);
+		flowtable_set_export(p->ft, exporter_flow_expired, ex);
+		exporter_free(p->ex);
+		p->ex = ex;
+		/* The running config takes the new export strings. */
+		old = p->cfg.export;
+		p->cfg.export = next.export;
+		next.export = old;
+		log_info("export: NetFlow v%d to %u collector%s",
+		    p->cfg.export.version, p->cfg.export.ncollectors,
+		    p->cfg.export.ncollectors == 1 ? "" : "s");
 	}
 	memcpy(p->cfg.timeout, next.timeout, sizeof(p->cfg.timeout));
 	memcpy(p->cfg.timeout_set, next.timeout_set,
 	    sizeof(p->cfg.timeout_set));
 	config_flowtable(&p->cfg, &ftc);
 	flowtable_set_timeouts(p->ft, &ftc);
+	if (config_timeout(&p->cfg, T_EXPINT) != expint && p->ev_expiry) {
+		tv.tv_sec = config_timeout(&p->cfg, T_EXPINT);
+		tv.tv_usec = 0;
+		event_add(p->ev_expiry, &tv);
+	}
+	p->cfg.sampling = next.sampling;
+	p->cfg.verbose = next.verbose;
+	log_set_verbose(next.verbose);
 	config_free(&next);
 	return 0;
 }
@@ -271,6 +388,16 @@ main(int argc, char **argv)
 	if (replay)
 		p->cfg.foreground = 1;
 	log_init("softflowd", 1, p->cfg.verbose);
+	if (!replay && daemon_check_pidfile(p->cfg.pidfile, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (daemon_privileges_check(p->cfg.user, p->cfg.chroot_dir, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	/* Under systemd (Type=notify) the service manager is the parent. */
+	if (daemon_notify_open())
+		p->cfg.foreground = 1;
+	p->gathering = 1;
 
 	memset(&copt, 0, sizeof(copt));
 	copt.snaplen = p->cfg.snaplen;
@@ -305,14 +432,25 @@ main(int argc, char **argv)
 		fatalx("cannot create the event loop");
 	if (setup_signals(p) == -1)
 		fatalx("cannot install signal handlers");
+	/* A replay has a socket only when asked, so replays run in parallel. */
+	if ((!replay || p->cfg.ctlsock_given) &&
+	    strcmp(p->cfg.ctlsock, "none") != 0 &&
+	    (p->ctl = ctl_open(p->cfg.ctlsock, p, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 
 	if (!p->cfg.foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 		log_to_syslog();
+		if (event_reinit(p->base) == -1)
+			fatalx("cannot re-initialise the event loop after fork");
 	}
 	if (!replay)
 		write_pidfile(p->cfg.pidfile);
+	/* Everything privileged is open: captures, collectors, sockets. */
+	if (daemon_drop_privileges(p->cfg.user, p->cfg.chroot_dir, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	p->start_real_ms = probe_real_ms();
 	if (!replay)
@@ -341,6 +479,11 @@ main(int argc, char **argv)
 	    p->ncap, p->ncap == 1 ? "" : "s", p->cfg.export.version,
 	    p->cfg.export.ncollectors,
 	    p->cfg.export.ncollectors == 1 ? "" : "s");
+	daemon_notify("READY=1\nSTATUS=%u capture%s, NetFlow v%d to %u "
+	    "collector%s", p->ncap, p->ncap == 1 ? "" : "s",
+	    p->cfg.export.version, p->cfg.export.ncollectors,
+	    p->cfg.export.ncollectors == 1 ? "" : "s");
+	daemon_watchdog_start(p->base);
 	event_base_dispatch(p->base);
 
 	if (replay || p->cfg.verbose > 0)
@@ -356,6 +499,8 @@ main(int argc, char **argv)
 		event_free(p->ev_expiry);
 	if (p->ev_progress)
 		event_free(p->ev_progress);
+	ctl_close(p->ctl);
+	daemon_watchdog_stop();
 	flowtable_free(p->ft);
 	exporter_free(p->ex);
 	event_base_free(p->base);
