@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The config file: every kind of error names file:line in one line on
+# stderr and exits 1; the service keys (ctlsock, pidfile, timeouts) of a
+# good file reach a live daemon, and the command line wins over them.
+. "$(dirname "$0")/lib/svc.sh"
+
+small=$pcaps/eth_ipv4_tcp_http_full_session_fin.pcap
+
+# bad DESCRIPTION LINE PATTERN: the file $conf is refused at LINE.
+bad() {
+	local what=$1 line=$2 pat=$3 err
+	timeout 30 "$probe" -f "$conf" -r "$small" >"$work/out" 2>"$work/err"
+	rc=$?
+	err=$(cat "$work/err")
+	if [ $rc -eq 1 ] && [ "$(wc -l <"$work/err")" -eq 1 ] &&
+	    grep -Eq "^softflowd: $conf:$line: .*$pat" "$work/err"; then
+		ok "$what: $err"
+	else
+		nok "$what: exit $rc, stderr: $err"
+	fi
+}
+
+conf=$work/bad.conf
+printf '# comment\n\n[softflowd]\nno_such_key = 1\n' >"$conf"
+bad "unknown key" 4 "unknown key \"no_such_key\""
+printf '[softflowd]\ntimeout.tcp = soon\n' >"$conf"
+bad "bad duration" 2 "not a duration"
+printf '[softflowd]\ntimeout.never = 5\n' >"$conf"
+bad "unknown timeout name" 2 "unknown timeout name \"never\""
+printf '[softflowd]\nversion = 7\n' >"$conf"
+bad "bad version" 2 "expected 1, 5, 9, 10"
+printf '[softflowd]\nmax_flows = 12\nmax_flows = lots\n' >"$conf"
+bad "second of two values bad" 3 "max_flows"
+printf '[softflowd]\n\n\njust some words\n' >"$conf"
+bad "line without =" 4 "syntax error"
+printf '[nonsense]\ntimeout.tcp = 5\n' >"$conf"
+bad "unknown section" 2 "unknown section \\[nonsense\\]"
+printf '[softflowd]\nconfig = /etc/other.conf\n' >"$conf"
+bad "config key in a file" 2 "only valid on the command line"
+printf '[softflowd]\ntimeout.tcp = 5\ntrack = everything\nversion = 0\n' \
+    >"$conf"
+bad "the first error is the one named" 3 "tracking level"
+
+timeout 30 "$probe" -f "$work/missing.conf" -r "$small" >"$work/out" \
+    2>"$work/err"
+rc=$?
+check "missing file: exit 1, names it" test $rc -eq 1 -a \
+    "$(grep -c "$work/missing.conf: No such file" "$work/err")" -eq 1
+
+printf '[softflowd]\ntimeout.tcp = 5\n' >"$conf"
+timeout 30 "$probe" -f "$conf" -r "$small" >"$work/out" 2>"$work/err"
+rc=$?
+check "good file: replay exits 0" test $rc -eq 0
+
+# The service keys of a good file reach a live daemon.
+[ "$(id -u)" = 0 ] || { echo "skipped: live part needs root"; finish; exit; }
+setup_veth
+cat >"$work/good.conf" <<EOF
+[softflowd]
+interface = $svc_veth
+ctlsock = $work/from-file.ctl
+pidfile = $work/from-file.pid
+timeout.udp = 77
+timeout.icmp = 2m
+EOF
+start_probe live -f "$work/good.conf" -t icmp=99
+if wait_until 10 test -S "$work/from-file.ctl"; then
+	ok "ctlsock from the file"
+else
+	nok "ctlsock from the file:"; sed 's/^/     /' "$work/live.log"
+fi
+check "pidfile from the file" \
+    wait_until 10 grep -qx "$sf_pid" "$work/from-file.pid"
+ctl "$work/from-file.ctl" timeouts
+check "timeout.udp from the file" grep -Eq "^ +UDP timeout: 77s$" <<<"$reply"
+check "-t icmp=99 wins over timeout.icmp" \
+    grep -Eq "^ +ICMP timeout: 99s$" <<<"$reply"
+ctl "$work/from-file.ctl" shutdown
+wait_exit "$sf_pid" 30
+check "shutdown: exit 0" test "$rc" = 0
+finish
