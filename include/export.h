@@ -1,8 +1,12 @@
 /*
- * Export: turns expired flows into records, batches them into NetFlow v1,
- * v5, v9 or IPFIX datagrams and sends each to the collectors.  Encoding is
- * done by the format modules (nf5.c, nf9.c); this module owns the sockets,
- * the per-stream sequence numbers and the counters.
+ * Export: turns expired flows (or, for PSAMP, sampled packets) into
+ * records, batches them into NetFlow v1, v5, v9 or IPFIX messages and
+ * sends each to the collectors over UDP, TCP or SCTP.  Encoding is done by
+ * the format modules (nf5.c, nf9.c); this module owns the sockets, one
+ * stream (sequence numbers, template timing) per collector, and the
+ * counters.  Nothing here ever blocks: a collector that is down, refuses
+ * or cannot keep up loses messages, each one counted, and never delays
+ * capture or the other collectors.
  */
 #ifndef EXPORT_H
 #define EXPORT_H
@@ -53,7 +57,11 @@ struct export_clock {
 	uint64_t	boot_ms;	/* sysUpTime zero for v1/v5/v9 */
 };
 
-/* Per-stream state: one for all collectors when mirroring, else each. */
+/*
+ * Per-stream state: each collector has one (a TCP or SCTP connection
+ * starts a new one).  In mirror mode every collector is sent the same
+ * records, each message stamped from its own stream.
+ */
 struct export_stream {
 	uint32_t	sequence;	/* flows (v5), packets (v9), records (IPFIX) */
 	uint32_t	packets;	/* datagrams sent on this stream */
@@ -74,6 +82,8 @@ struct export_config {
 	unsigned	 tmpl_packets;	/* template refresh: datagrams */
 	unsigned	 tmpl_secs;	/*   ... and seconds */
 	int		 time_prec;	/* IPFIX -A: 0 s, 1 ms, 2 us, 3 ns */
+	int		 psamp;		/* -v psamp: per-packet IPFIX records */
+	unsigned	 sampling;	/* -s: 1-in-N announced, counts unscaled */
 	unsigned	 mpls_labels;	/* labels exported (-x) */
 	size_t		 mtu;		/* datagram payload limit */
 	const char	*send_ifname;	/* -S */
@@ -81,13 +91,25 @@ struct export_config {
 	char		*collectors[EXPORT_MAX_COLLECTORS];	/* host:port */
 };
 
+/*
+ * Per collector.  packets/octets/records count messages the kernel
+ * accepted (for TCP, wrote completely); every message not sent is one
+ * error, of one cause, and its records and packets are lost_*.
+ */
 struct collector_stats {
 	char		 name[96];
-	uint64_t	 packets;
+	uint64_t	 packets;	/* messages sent */
 	uint64_t	 octets;
-	uint64_t	 errors;
+	uint64_t	 records;	/* data records in the messages sent */
+	uint64_t	 errors;	/* messages not sent, any cause below */
 	uint64_t	 refused;	/* ECONNREFUSED / ICMP unreachable */
 	uint64_t	 nobufs;	/* ENOBUFS / EAGAIN: kernel queue full */
+	uint64_t	 disconnected;	/* TCP/SCTP: no connection */
+	uint64_t	 backlog_full;	/* TCP/SCTP: collector too slow */
+	uint64_t	 other_errors;	/* any other send error */
+	uint64_t	 connects;	/* TCP/SCTP connections established */
+	uint64_t	 lost_records;	/* records in messages not sent */
+	uint64_t	 lost_packets;	/* packets those records counted */
 	int		 last_errno;
 };
 
@@ -100,19 +122,46 @@ struct export_stats {
 	uint64_t	 unexportable_octets;
 	uint64_t	 packets;	/* packets in exported records */
 	uint64_t	 octets;
-	uint64_t	 templates;	/* datagrams carrying templates */
+	uint64_t	 templates;	/* messages carrying templates, per
+					   collector */
+	uint64_t	 options;	/* options records (sampling, statistics) */
+};
+
+/*
+ * Counters the probe keeps that the exporter reports in its statistics
+ * options record.  The probe owns the struct and updates it; the
+ * exporter only reads it when it sends that record.
+ */
+struct export_probe_totals {
+	uint64_t	 ignored_packets;	/* dropped by the decoder */
 };
 
 struct exporter;
 
 struct exporter	*exporter_new(const struct export_config *cfg);
+/*
+ * Close every collector; TCP/SCTP backlogs get a few seconds to drain
+ * first, so the last flows of a replay are not lost.
+ */
 void		 exporter_free(struct exporter *ex);
 void		 exporter_set_clock(struct exporter *ex, uint64_t now_ms);
+void		 exporter_set_probe_totals(struct exporter *ex,
+		    const struct export_probe_totals *t);
 /* flow_expired_fn for the flow table. */
 void		 exporter_flow_expired(void *ex, const struct flow *f,
 		    enum expiry_reason why);
-/* Encode and send every pending record. */
+/* PSAMP: one record for one sampled packet. */
+void		 exporter_packet(struct exporter *ex, const struct packet *pkt);
+/*
+ * Encode and send every pending record; also retries TCP/SCTP
+ * connections that are due and drains their backlog.
+ */
 void		 exporter_flush(struct exporter *ex);
+/*
+ * At exit: flush, then give TCP/SCTP connections up to a few seconds to
+ * connect and drain their backlog.  Blocks; never call it while capturing.
+ */
+void		 exporter_finish(struct exporter *ex);
 /* Send templates on the next datagram (softflowctl send-template). */
 void		 exporter_force_templates(struct exporter *ex);
 const struct export_stats *exporter_stats(const struct exporter *ex);

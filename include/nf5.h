@@ -9,9 +9,11 @@
 size_t	nf5_max_records(int version, size_t limit);
 /*
  * Encode recs[0..n) (at most nf5_max_records) into one datagram in w.
- * Counters above 32 bits must have been split by the caller.
+ * Counters above 32 bits must have been split by the caller.  v5 headers
+ * announce 1-in-sampling deterministic sampling (0 or 1: none), the
+ * interval capped at the field's 14 bits.
  */
-void	nf5_encode(int version, struct export_stream *st,
+void	nf5_encode(int version, unsigned sampling, struct export_stream *st,
 	    const struct export_clock *clk, const struct flow_record *recs,
 	    size_t n, struct wbuf *w);
 

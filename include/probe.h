@@ -42,6 +42,7 @@ struct probe {
 	uint64_t		 decode_drops[DECODE_NREASONS];
 	uint64_t		 decode_notes[DECODE_NNOTES];
 	uint64_t		 read_errors;	/* replay files cut short */
+	struct export_probe_totals totals;	/* reported by the exporter */
 	int			 gathering;	/* start-gather/stop-gather */
 	int			 exit_code;
 	int			 stopping;

@@ -249,14 +249,14 @@ SETTER(set_ctlsock)
 SETTER(set_version)
 {
 	if (!strcmp(v, "psamp")) {
-		c->psamp = 1;
+		c->psamp = c->export.psamp = 1;
 		c->export.version = 10;
 		return 0;
 	}
 	if (!strcmp(v, "1") || !strcmp(v, "5") || !strcmp(v, "9") ||
 	    !strcmp(v, "10")) {
 		c->export.version = atoi(v);
-		c->psamp = 0;
+		c->psamp = c->export.psamp = 0;
 		return 0;
 	}
 	return seterr(err, el, "export version \"%s\": expected 1, 5, 9, 10 "
@@ -370,7 +370,7 @@ SETTER(set_sampling)
 	if (parse_uint(v, 1000000, &n) || n == 0)
 		return seterr(err, el, "sampling rate \"%s\": expected 1..1000000",
 		    v);
-	c->sampling = (unsigned)n;
+	c->sampling = c->export.sampling = (unsigned)n;
 	return 0;
 }
 
@@ -906,17 +906,17 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 		    "interface or -r pcap_file");
 	if (cfg->readfile != NULL && cfg->ninterfaces > 0)
 		return seterr(err, errlen, "-i and -r cannot be combined");
-	if (cfg->psamp)
-		return seterr(err, errlen, "PSAMP export (-v psamp) is not "
-		    "supported by this build; use -v 10");
 	if (cfg->psamp_port)
 		return seterr(err, errlen, "PSAMP receive mode (-R) is not "
 		    "supported by this build");
-	if (cfg->export.transport != EXPORT_UDP)
-		return seterr(err, errlen, "export over %s is not supported by "
-		    "this build; use -P udp", cfg->export.transport ==
-		    EXPORT_TCP ? "tcp" : "sctp");
+	if (cfg->export.transport == EXPORT_TCP && cfg->export.version == 9)
+		return seterr(err, errlen, "-P tcp: NetFlow v9 messages carry no "
+		    "length to frame them in a byte stream; use -v 10 (IPFIX) "
+		    "or -P sctp");
 	if (cfg->export.biflow && cfg->export.version != 10)
 		return seterr(err, errlen, "-b (biflows) needs IPFIX: add -v 10");
+	if (cfg->export.biflow && cfg->psamp)
+		return seterr(err, errlen, "-b (biflows) does not apply to "
+		    "per-packet -v psamp records");
 	return 0;
 }

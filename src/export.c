@@ -1,8 +1,12 @@
 /*
- * Exporter: batches flow records, has the format encoders fill datagrams
- * and sends each to the collectors, mirrored or round-robin.  A collector
- * that fails is counted and logged once per cause; it never stops export
- * to the others.
+ * Exporter: batches flow (or PSAMP packet) records, has the format
+ * encoders fill messages and sends each to the collectors, mirrored or
+ * round-robin, over UDP, TCP or SCTP.  Each collector has its own stream:
+ * sequence numbers, template timing and, for TCP and SCTP, a connection
+ * made without blocking, a bounded backlog and a reconnect schedule that
+ * backs off.  A collector that fails is counted per cause and logged once
+ * per cause; it never stops export to the others, and nothing here waits
+ * for the network except the bounded drain at exit.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -11,9 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "export.h"
@@ -25,29 +31,97 @@
 #define PENDING_MAX	64
 #define DGRAM_MAX	65000
 #define SNDBUF_BYTES	(1 << 20)
+#define BACKLOG_BYTES	(4 << 20)	/* TCP/SCTP: unsent bytes kept */
+#define BACKLOG_MSGS	8192
+#define RETRY_FIRST_MS	1000
+#define RETRY_MAX_MS	60000
+#define DRAIN_MS	5000		/* exit: time given to backlogs */
+
+enum conn_state { C_DOWN, C_CONNECTING, C_UP };
+
+/* Why a message was not sent; each is counted and logged once. */
+enum cause {
+	CAUSE_REFUSED, CAUSE_NOBUFS, CAUSE_DISCONNECTED, CAUSE_BACKLOG,
+	CAUSE_OTHER, NCAUSES
+};
+
+/* A message in a TCP/SCTP backlog: where it ends, what it carries. */
+struct backlog_msg {
+	size_t		end;		/* offset in buf just after it */
+	size_t		len;
+	uint32_t	records;
+	uint64_t	packets;
+};
 
 struct collector {
-	int			fd;
-	struct export_stream	stream;		/* load-balancing mode */
-	struct collector_stats	stats;
+	int			 fd;
+	enum conn_state		 state;
+	int			 family;
+	int			 protocol;	/* stream transports */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	uint64_t		 retry_at_ms;
+	uint32_t		 backoff_ms;
+	uint8_t			*buf;		/* backlog bytes [head, len) */
+	size_t			 head;
+	size_t			 len;
+	struct backlog_msg	*msgs;		/* queue [mhead, mtail) */
+	size_t			 mhead;
+	size_t			 mtail;
+	unsigned		 logged;	/* bit per enum cause */
+	int			 logged_connect;
+	struct export_stream	 stream;
+	struct collector_stats	 stats;
 };
 
 struct exporter {
-	struct export_config	cfg;
+	struct export_config	 cfg;
 	struct nf9		*nf9;
 	struct collector	 col[EXPORT_MAX_COLLECTORS];
 	unsigned		 ncol;
 	unsigned		 next_col;	/* round-robin position */
-	struct export_stream	 stream;	/* mirror mode */
+	struct export_stream	 stream;	/* with no collector at all */
 	struct export_clock	 clk;
+	const struct export_probe_totals *probe;
+	uint32_t		 process_id;
 	int			 clock_set;
-	int			 force_tmpl;
 	int			 warned_v6;
+	int			 warned_fit;
 	struct flow_record	 pending[PENDING_MAX];
 	size_t			 npending;
 	struct export_stats	 stats;
 	uint8_t			 dgram[DGRAM_MAX];
+	uint8_t			 ctl[DGRAM_MAX];
 };
+
+static const char *const cause_names[NCAUSES] = {
+	[CAUSE_REFUSED] = "refused (nothing listening, or ICMP unreachable)",
+	[CAUSE_NOBUFS] = "kernel send queue full",
+	[CAUSE_DISCONNECTED] = "not connected",
+	[CAUSE_BACKLOG] = "backlog full (collector too slow)",
+	[CAUSE_OTHER] = "send error",
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+is_stream(const struct exporter *ex)
+{
+	return ex->cfg.transport != EXPORT_UDP;
+}
+
+static size_t
+msg_limit(const struct exporter *ex)
+{
+	return ex->cfg.mtu < DGRAM_MAX ? ex->cfg.mtu : DGRAM_MAX;
+}
 
 /* Split "host:port" or "[v6addr]:port". */
 static int
@@ -79,16 +153,330 @@ split_hostport(const char *spec, char *host, size_t hostlen, char *port,
 	return 0;
 }
 
-static int
-collector_open(const struct export_config *cfg, const char *spec,
-    struct collector *c)
+static void
+set_socket_options(const struct export_config *cfg, int fd, int family,
+    const char *spec)
 {
+	int sndbuf = SNDBUF_BYTES, hl = cfg->hoplimit;
+	unsigned char ttl = (unsigned char)cfg->hoplimit;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (cfg->send_ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+	    cfg->send_ifname, (socklen_t)strlen(cfg->send_ifname)) == -1)
+		log_warn("collector %s: bind to interface %s", spec,
+		    cfg->send_ifname);
+	if (hl < 0)
+		return;
+	if (family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hl,
+		    sizeof(hl));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hl,
+		    sizeof(hl));
+	} else {
+		(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &hl, sizeof(hl));
+		(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+		    sizeof(ttl));
+	}
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+collector_log_cause(struct collector *c, enum cause why, int err)
+{
+	if (c->logged & (1u << why))
+		return;
+	c->logged |= 1u << why;
+	if (err != 0)
+		log_warnx("collector %s: %s: %s; counted, export to other "
+		    "collectors continues", c->stats.name, cause_names[why],
+		    strerror(err));
+	else
+		log_warnx("collector %s: %s; counted, export to other "
+		    "collectors continues", c->stats.name, cause_names[why]);
+}
+
+/* One message was not sent to c: count it, its records and packets. */
+static void
+collector_lost(struct collector *c, enum cause why, int err, uint32_t records,
+    uint64_t packets)
+{
+	c->stats.errors++;
+	c->stats.lost_records += records;
+	c->stats.lost_packets += packets;
+	switch (why) {
+	case CAUSE_REFUSED:
+		c->stats.refused++;
+		break;
+	case CAUSE_NOBUFS:
+		c->stats.nobufs++;
+		break;
+	case CAUSE_DISCONNECTED:
+		c->stats.disconnected++;
+		break;
+	case CAUSE_BACKLOG:
+		c->stats.backlog_full++;
+		break;
+	default:
+		c->stats.other_errors++;
+		break;
+	}
+	if (err != 0)
+		c->stats.last_errno = err;
+	collector_log_cause(c, why, err);
+}
+
+static void
+collector_sent(struct collector *c, size_t len, uint32_t records)
+{
+	c->stats.packets++;
+	c->stats.octets += len;
+	c->stats.records += records;
+}
+
+static enum cause
+cause_of(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return CAUSE_REFUSED;
+	case ENOBUFS:
+	case EAGAIN:
+		return CAUSE_NOBUFS;
+	default:
+		return CAUSE_OTHER;
+	}
+}
+
+/* --- TCP and SCTP: a connection, a backlog, a reconnect schedule. --- */
+
+static size_t
+backlog_count(const struct collector *c)
+{
+	return c->mtail - c->mhead;
+}
+
+/* Drop every queued message, counting each as not sent. */
+static void
+backlog_discard(struct collector *c, enum cause why)
+{
+	size_t i;
+
+	for (i = c->mhead; i < c->mtail; i++)
+		collector_lost(c, why, 0, c->msgs[i].records,
+		    c->msgs[i].packets);
+	c->mhead = c->mtail = 0;
+	c->head = c->len = 0;
+}
+
+static void
+conn_down(struct collector *c, int err)
+{
+	int was_up = c->state == C_UP;
+
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->state = C_DOWN;
+	backlog_discard(c, CAUSE_DISCONNECTED);
+	c->retry_at_ms = mono_ms() + c->backoff_ms;
+	if (!c->logged_connect || was_up)
+		log_warnx("collector %s: %s: %s; retrying in %u s, then with "
+		    "backoff up to %d s", c->stats.name, was_up ?
+		    "connection lost" : "cannot connect", strerror(err),
+		    c->backoff_ms / 1000, RETRY_MAX_MS / 1000);
+	c->logged_connect = 1;
+	c->backoff_ms = c->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
+	    c->backoff_ms * 2;
+}
+
+static void
+conn_up(struct collector *c)
+{
+	c->state = C_UP;
+	c->stats.connects++;
+	c->backoff_ms = RETRY_FIRST_MS;
+	c->logged_connect = 0;
+	log_info("collector %s: connected", c->stats.name);
+}
+
+/* Start a non-blocking connect; a new connection is a new stream. */
+static void
+conn_start(struct exporter *ex, struct collector *c)
+{
+	int fd;
+
+	memset(&c->stream, 0, sizeof(c->stream));
+	fd = socket(c->family, SOCK_STREAM, c->protocol);
+	if (fd == -1) {
+		conn_down(c, errno);
+		return;
+	}
+	c->fd = fd;
+	set_socket_options(&ex->cfg, fd, c->family, c->stats.name);
+	if (set_nonblock(fd) == -1) {
+		conn_down(c, errno);
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&c->addr, c->addrlen) == 0)
+		conn_up(c);
+	else if (errno == EINPROGRESS)
+		c->state = C_CONNECTING;
+	else
+		conn_down(c, errno);
+}
+
+static void
+backlog_pop(struct collector *c)
+{
+	const struct backlog_msg *m = &c->msgs[c->mhead];
+
+	collector_sent(c, m->len, m->records);
+	if (++c->mhead == c->mtail)
+		c->mhead = c->mtail = c->head = c->len = 0;
+}
+
+/*
+ * Write what the socket takes: TCP a byte stream, SCTP whole messages.
+ * Returns -1 when the connection failed.
+ */
+static int
+backlog_flush(struct exporter *ex, struct collector *c)
+{
+	size_t want;
+	ssize_t n;
+
+	while (backlog_count(c) > 0) {
+		if (ex->cfg.transport == EXPORT_SCTP)
+			want = c->msgs[c->mhead].end - c->head;
+		else
+			want = c->len - c->head;
+		n = send(c->fd, c->buf + c->head, want,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			conn_down(c, errno);
+			return -1;
+		}
+		c->head += (size_t)n;
+		while (backlog_count(c) > 0 && c->head >= c->msgs[c->mhead].end)
+			backlog_pop(c);
+		if ((size_t)n < want)
+			return 0;
+	}
+	return 0;
+}
+
+/* Advance the connection: retry when due, finish a connect, flush. */
+static void
+conn_poll(struct exporter *ex, struct collector *c)
+{
+	struct pollfd pfd;
+	uint8_t junk[512];
+	socklen_t len;
+	ssize_t n;
+	int err;
+
+	switch (c->state) {
+	case C_DOWN:
+		if (mono_ms() >= c->retry_at_ms)
+			conn_start(ex, c);
+		if (c->state != C_UP)
+			return;
+		break;
+	case C_CONNECTING:
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) <= 0)
+			return;
+		err = 0;
+		len = sizeof(err);
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			conn_down(c, err);
+			return;
+		}
+		conn_up(c);
+		break;
+	case C_UP:
+		/* A collector never sends: data or EOF means it went away. */
+		n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == 0) {
+			conn_down(c, ECONNRESET);
+			return;
+		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			conn_down(c, errno);
+			return;
+		}
+		break;
+	}
+	(void)backlog_flush(ex, c);
+}
+
+/* Queue one message on a connection (or count it lost). */
+static void
+stream_send(struct exporter *ex, struct collector *c, const uint8_t *msg,
+    size_t len, uint32_t records, uint64_t packets)
+{
+	if (c->state == C_DOWN) {
+		collector_lost(c, CAUSE_DISCONNECTED, 0, records, packets);
+		return;
+	}
+	if (c->head > 0 && (c->len + len > BACKLOG_BYTES ||
+	    c->mtail == BACKLOG_MSGS)) {
+		/* Move the unsent bytes and their messages to the front. */
+		size_t i, shift = c->head;
+
+		memmove(c->buf, c->buf + shift, c->len - shift);
+		c->len -= shift;
+		c->head = 0;
+		for (i = c->mhead; i < c->mtail; i++) {
+			c->msgs[i - c->mhead] = c->msgs[i];
+			c->msgs[i - c->mhead].end -= shift;
+		}
+		c->mtail -= c->mhead;
+		c->mhead = 0;
+	}
+	if (c->len + len > BACKLOG_BYTES || c->mtail == BACKLOG_MSGS) {
+		collector_lost(c, CAUSE_BACKLOG, 0, records, packets);
+		return;
+	}
+	memcpy(c->buf + c->len, msg, len);
+	c->len += len;
+	c->msgs[c->mtail].end = c->len;
+	c->msgs[c->mtail].len = len;
+	c->msgs[c->mtail].records = records;
+	c->msgs[c->mtail].packets = packets;
+	c->mtail++;
+	if (c->state == C_UP)
+		(void)backlog_flush(ex, c);
+}
+
+/* --- Collectors --- */
+
+static int
+collector_open(struct exporter *ex, const char *spec, struct collector *c)
+{
+	const struct export_config *cfg = &ex->cfg;
 	struct addrinfo hints, *res = NULL, *ai;
 	char host[256], port[32];
-	int fd = -1, err, one = SNDBUF_BYTES;
+	int fd = -1, err;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->backoff_ms = RETRY_FIRST_MS;
 	snprintf(c->stats.name, sizeof(c->stats.name), "%s", spec);
 	if (split_hostport(spec, host, sizeof(host), port, sizeof(port))) {
 		log_warnx("collector \"%s\": expected host:port or [v6addr]:port",
@@ -97,39 +485,43 @@ collector_open(const struct export_config *cfg, const char *spec,
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = cfg->transport == EXPORT_UDP ? SOCK_DGRAM :
-	    SOCK_STREAM;
+	hints.ai_socktype = is_stream(ex) ? SOCK_STREAM : SOCK_DGRAM;
 	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
 		log_warnx("collector \"%s\": %s", spec, gai_strerror(err));
 		return -1;
 	}
+	if (is_stream(ex)) {
+		/* Resolved once; the connection comes and goes. */
+		c->family = res->ai_family;
+		c->protocol = cfg->transport == EXPORT_SCTP ? IPPROTO_SCTP : 0;
+		memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
+		c->addrlen = res->ai_addrlen;
+		freeaddrinfo(res);
+		if ((fd = socket(c->family, SOCK_STREAM, c->protocol)) == -1) {
+			log_warn("collector %s: %s socket", spec,
+			    cfg->transport == EXPORT_SCTP ? "SCTP" : "TCP");
+			if (cfg->transport == EXPORT_SCTP)
+				log_warnx("SCTP is not available here (load "
+				    "the sctp kernel module) or use -P udp "
+				    "or -P tcp");
+			return -1;
+		}
+		close(fd);
+		c->buf = malloc(BACKLOG_BYTES);
+		c->msgs = calloc(BACKLOG_MSGS, sizeof(c->msgs[0]));
+		if (c->buf == NULL || c->msgs == NULL) {
+			log_warnx("collector %s: out of memory", spec);
+			return -1;
+		}
+		conn_start(ex, c);
+		return 0;
+	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) == -1)
 			continue;
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
-		if (cfg->send_ifname && setsockopt(fd, SOL_SOCKET,
-		    SO_BINDTODEVICE, cfg->send_ifname,
-		    (socklen_t)strlen(cfg->send_ifname)) == -1)
-			log_warn("collector %s: bind to interface %s", spec,
-			    cfg->send_ifname);
-		if (cfg->hoplimit >= 0) {
-			int hl = cfg->hoplimit;
-
-			if (ai->ai_family == AF_INET6) {
-				(void)setsockopt(fd, IPPROTO_IPV6,
-				    IPV6_UNICAST_HOPS, &hl, sizeof(hl));
-				(void)setsockopt(fd, IPPROTO_IPV6,
-				    IPV6_MULTICAST_HOPS, &hl, sizeof(hl));
-			} else {
-				unsigned char ttl = (unsigned char)hl;
-
-				(void)setsockopt(fd, IPPROTO_IP, IP_TTL, &hl,
-				    sizeof(hl));
-				(void)setsockopt(fd, IPPROTO_IP,
-				    IP_MULTICAST_TTL, &ttl, sizeof(ttl));
-			}
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		set_socket_options(cfg, fd, ai->ai_family, spec);
+		if (set_nonblock(fd) == 0 &&
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		close(fd);
 		fd = -1;
@@ -140,7 +532,41 @@ collector_open(const struct export_config *cfg, const char *spec,
 		return -1;
 	}
 	c->fd = fd;
+	c->state = C_UP;
 	return 0;
+}
+
+static void
+collector_close(struct collector *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	free(c->msgs);
+	c->buf = NULL;
+	c->msgs = NULL;
+}
+
+/* Send one message to one collector; never blocks. */
+static void
+collector_send(struct exporter *ex, struct collector *c, const uint8_t *buf,
+    size_t len, uint32_t records, uint64_t packets)
+{
+	ssize_t r;
+	int err;
+
+	if (is_stream(ex)) {
+		stream_send(ex, c, buf, len, records, packets);
+		return;
+	}
+	r = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (r == (ssize_t)len) {
+		collector_sent(c, len, records);
+		return;
+	}
+	err = r >= 0 ? EMSGSIZE : errno;
+	collector_lost(c, cause_of(err), err, records, packets);
 }
 
 struct exporter *
@@ -153,21 +579,29 @@ exporter_new(const struct export_config *cfg)
 	if ((ex = calloc(1, sizeof(*ex))) == NULL)
 		return NULL;
 	ex->cfg = *cfg;
+	ex->process_id = (uint32_t)getpid();
 	for (i = 0; i < EXPORT_MAX_COLLECTORS; i++)
 		ex->col[i].fd = -1;
 	if (cfg->version == 9 || cfg->version == 10) {
 		memset(&o, 0, sizeof(o));
 		o.version = cfg->version;
 		o.biflow = cfg->biflow;
+		o.psamp = cfg->psamp;
 		o.time_prec = cfg->time_prec;
 		o.mpls_labels = cfg->mpls_labels;
+		o.sampling = cfg->sampling;
 		o.domain_id = cfg->domain_id;
 		if ((ex->nf9 = nf9_new(&o)) == NULL)
 			goto fail;
 	}
+	if (cfg->version == 5 && cfg->sampling > 0x3fff)
+		log_warnx("NetFlow v5 headers carry sampling intervals up to "
+		    "16383; announcing 16383 for 1 in %u", cfg->sampling);
 	for (i = 0; i < cfg->ncollectors; i++) {
-		if (collector_open(cfg, cfg->collectors[i], &ex->col[i]) == -1)
+		if (collector_open(ex, cfg->collectors[i], &ex->col[i]) == -1) {
+			collector_close(&ex->col[i]);
 			goto fail;
+		}
 		ex->ncol++;
 	}
 	return ex;
@@ -183,11 +617,20 @@ exporter_free(struct exporter *ex)
 
 	if (ex == NULL)
 		return;
-	for (i = 0; i < ex->ncol; i++)
-		if (ex->col[i].fd != -1)
-			close(ex->col[i].fd);
+	for (i = 0; i < ex->ncol; i++) {
+		if (is_stream(ex))
+			backlog_discard(&ex->col[i], CAUSE_DISCONNECTED);
+		collector_close(&ex->col[i]);
+	}
 	nf9_free(ex->nf9);
 	free(ex);
+}
+
+void
+exporter_set_probe_totals(struct exporter *ex,
+    const struct export_probe_totals *t)
+{
+	ex->probe = t;
 }
 
 void
@@ -205,7 +648,13 @@ exporter_set_clock(struct exporter *ex, uint64_t now_ms)
 void
 exporter_force_templates(struct exporter *ex)
 {
-	ex->force_tmpl = 1;
+	unsigned i;
+
+	/* A TCP or SCTP session keeps its templates (RFC 7011 8.1). */
+	if (is_stream(ex))
+		return;
+	for (i = 0; i < ex->ncol; i++)
+		ex->col[i].stream.tmpl_sent = 0;
 }
 
 const struct export_stats *
@@ -308,40 +757,64 @@ export_flow_records(const struct flow *f, enum expiry_reason why, int biflow,
 	return n;
 }
 
-static void
-collector_send(struct exporter *ex, struct collector *c, const uint8_t *buf,
-    size_t len)
-{
-	ssize_t r;
-
-	r = send(c->fd, buf, len, MSG_NOSIGNAL);
-	if (r == (ssize_t)len) {
-		c->stats.packets++;
-		c->stats.octets += len;
-		return;
-	}
-	c->stats.errors++;
-	if (r >= 0)
-		errno = EMSGSIZE;
-	if (errno == ECONNREFUSED)
-		c->stats.refused++;
-	else if (errno == ENOBUFS || errno == EAGAIN)
-		c->stats.nobufs++;
-	if (errno != c->stats.last_errno) {
-		log_warn("collector %s: send", c->stats.name);
-		c->stats.last_errno = errno;
-	}
-	(void)ex;
-}
-
+/*
+ * A control message is due on a stream: first on it, then every
+ * template_packets messages or template_interval seconds.
+ */
 static int
-templates_due(const struct exporter *ex, const struct export_stream *st)
+control_due(const struct exporter *ex, const struct export_stream *st)
 {
-	if (ex->cfg.version != 9 && ex->cfg.version != 10)
+	if (ex->nf9 == NULL)
 		return 0;
-	return !st->tmpl_sent || ex->force_tmpl ||
+	return !st->tmpl_sent ||
 	    st->packets - st->tmpl_at_packet >= ex->cfg.tmpl_packets ||
 	    ex->clk.now_ms >= st->tmpl_at_ms + ex->cfg.tmpl_secs * 1000ULL;
+}
+
+/*
+ * Templates, the sampling selector and this collector's statistics.  Over
+ * UDP every control message repeats the templates; a TCP or SCTP session
+ * gets them once, at its start (RFC 7011 8.1), then only the options
+ * records.
+ */
+static void
+send_control(struct exporter *ex, struct collector *c,
+    const struct export_clock *clk)
+{
+	struct export_stream *st = &c->stream;
+	struct export_stream saved = *st;
+	struct nf9_optvals ov;
+	struct wbuf w;
+	int tmpl = !st->tmpl_sent || !is_stream(ex);
+	size_t n;
+
+	memset(&ov, 0, sizeof(ov));
+	ov.messages = c->stats.packets;
+	ov.records = c->stats.records;
+	ov.octets = c->stats.octets;
+	ov.ignored_packets = ex->probe ? ex->probe->ignored_packets : 0;
+	ov.notsent_records = ex->stats.unexportable + c->stats.lost_records;
+	ov.notsent_packets = ex->stats.unexportable_packets +
+	    c->stats.lost_packets;
+	ov.process_id = ex->process_id;
+	wbuf_init(&w, ex->ctl, msg_limit(ex));
+	n = nf9_encode_control(ex->nf9, st, clk, tmpl, &ov, &w);
+	if (w.overflow) {
+		*st = saved;
+		if (!ex->warned_fit++)
+			log_warnx("export: templates do not fit a message of "
+			    "%zu bytes; raise mtu", msg_limit(ex));
+		return;
+	}
+	st->packets++;
+	st->tmpl_at_packet = st->packets;
+	st->tmpl_at_ms = ex->clk.now_ms;
+	if (tmpl) {
+		st->tmpl_sent = 1;
+		ex->stats.templates++;
+	}
+	ex->stats.options += n;
+	collector_send(ex, c, w.buf, w.len, 0, 0);
 }
 
 /* sysUpTime-relative times must stay well inside 32 bits of ms. */
@@ -351,7 +824,8 @@ templates_due(const struct exporter *ex, const struct export_stream *st)
  * v1/v5/v9 carry times as ms since the exporter's boot.  A replay can span
  * years, and a live probe outlives 49 days, so the boot time moves forward
  * when a datagram's records would not fit; a collector recomputes boot
- * from every header.  Returns how many records share one window.
+ * from every header.  Returns how many records share one window, and in
+ * clk the clock their messages are stamped with.
  */
 static size_t
 uptime_window(struct exporter *ex, const struct flow_record *recs, size_t n,
@@ -375,93 +849,123 @@ uptime_window(struct exporter *ex, const struct flow_record *recs, size_t n,
 	    clk->now_ms - clk->boot_ms >= UPTIME_SPAN) {
 		clk->boot_ms = lo >= 1000 ? (lo / 1000) * 1000 - 1000 : 0;
 		ex->clk.boot_ms = clk->boot_ms;
-		/* Stamp the header just after the newest record it carries. */
-		if (clk->now_ms - clk->boot_ms >= UPTIME_SPAN)
-			clk->now_ms = (hi / 1000 + 1) * 1000;
 	}
+	/* Stamp the header just after the newest record it carries. */
+	if (clk->now_ms - clk->boot_ms >= UPTIME_SPAN)
+		clk->now_ms = (hi / 1000 + 1) * 1000;
 	return i;
 }
 
 /*
- * Encode one datagram from recs on stream st into ex->dgram.  Returns the
- * records it took; *full says whether the datagram has no room for more.
+ * Encode one data message from recs on stream st into ex->dgram.  Returns
+ * the records it took; *full says whether it has no room for more.
  */
 static size_t
-encode_one(struct exporter *ex, struct export_stream *st,
-    const struct flow_record *recs, size_t n, struct wbuf *w, int *full,
-    int *tmpl)
+encode_data(struct exporter *ex, struct export_stream *st,
+    const struct export_clock *clk, const struct flow_record *recs, size_t n,
+    struct wbuf *w, int *full)
 {
-	struct export_clock clk;
-	size_t k, max, total = n;
-	size_t limit = ex->cfg.mtu < DGRAM_MAX ? ex->cfg.mtu : DGRAM_MAX;
+	size_t k, max;
 
-	n = uptime_window(ex, recs, n, &clk);
-	wbuf_init(w, ex->dgram, limit);
-	*tmpl = templates_due(ex, st);
+	wbuf_init(w, ex->dgram, msg_limit(ex));
 	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
-		max = nf5_max_records(ex->cfg.version, limit);
+		max = nf5_max_records(ex->cfg.version, msg_limit(ex));
 		k = n < max ? n : max;
-		nf5_encode(ex->cfg.version, st, &clk, recs, k, w);
-		*full = k == max || n < total;
-		return k;
+		nf5_encode(ex->cfg.version, ex->cfg.sampling, st, clk, recs, k,
+		    w);
+		*full = k == max;
+	} else {
+		k = nf9_encode(ex->nf9, st, clk, 0, recs, n, w);
+		*full = k < n;
 	}
-	k = nf9_encode(ex->nf9, st, &clk, *tmpl, recs, n, w);
-	*full = k < n || n < total;
+	st->packets++;
 	return k;
+}
+
+/* The collector a load-balanced message goes to: skip dead connections. */
+static struct collector *
+next_collector(struct exporter *ex)
+{
+	struct collector *c;
+	unsigned i;
+
+	for (i = 0; i < ex->ncol; i++) {
+		c = &ex->col[ex->next_col++ % ex->ncol];
+		if (!is_stream(ex) || c->state != C_DOWN)
+			return c;
+	}
+	return &ex->col[ex->next_col++ % ex->ncol];
+}
+
+/* Records recs[0..k) to one collector, after a control message if due. */
+static void
+deliver(struct exporter *ex, struct collector *c,
+    const struct export_clock *clk, const struct flow_record *recs, size_t k,
+    uint64_t packets)
+{
+	struct wbuf w;
+	int full;
+
+	if (is_stream(ex)) {
+		conn_poll(ex, c);
+		if (c->state == C_DOWN) {
+			collector_lost(c, CAUSE_DISCONNECTED, 0, (uint32_t)k,
+			    packets);
+			return;
+		}
+	}
+	if (control_due(ex, &c->stream))
+		send_control(ex, c, clk);
+	if (encode_data(ex, &c->stream, clk, recs, k, &w, &full) != k)
+		log_warnx("export: collector %s: message shapes differ; "
+		    "please report", c->stats.name);
+	collector_send(ex, c, w.buf, w.len, (uint32_t)k, packets);
 }
 
 static void
 send_pending(struct exporter *ex, int final)
 {
-	struct export_stream saved, *st;
-	struct collector *c = NULL;
+	const struct flow_record *recs;
+	struct export_stream probe_st;
+	struct export_clock clk;
 	struct wbuf w;
-	size_t off = 0, k, i;
-	int full, tmpl;
+	size_t off = 0, k, n, i;
+	uint64_t packets, octets;
+	int full;
 
 	while (off < ex->npending) {
-		if (ex->cfg.load_balance && ex->ncol > 0) {
-			c = &ex->col[ex->next_col % ex->ncol];
-			st = &c->stream;
-		} else
-			st = &ex->stream;
-		saved = *st;
-		k = encode_one(ex, st, ex->pending + off, ex->npending - off,
-		    &w, &full, &tmpl);
-		if (w.overflow || (k == 0 && !tmpl)) {
-			log_warnx("export: record does not fit a datagram of %zu "
-			    "bytes; dropping %zu", ex->cfg.mtu, ex->npending - off);
-			*st = saved;
+		recs = ex->pending + off;
+		n = uptime_window(ex, recs, ex->npending - off, &clk);
+		/* How many records one message takes; the same for all. */
+		probe_st = ex->stream;
+		k = encode_data(ex, &probe_st, &clk, recs, n, &w, &full);
+		full = full || n < ex->npending - off;
+		if (w.overflow || k == 0) {
+			log_warnx("export: record does not fit a message of %zu "
+			    "bytes; dropping %zu", msg_limit(ex),
+			    ex->npending - off);
 			ex->stats.unexportable += ex->npending - off;
 			off = ex->npending;
 			break;
 		}
-		if (!final && !full) {
-			*st = saved;	/* keep them for a fuller datagram */
-			break;
+		if (!final && !full)
+			break;	/* keep them for a fuller message */
+		for (i = 0, packets = octets = 0; i < k; i++) {
+			packets += recs[i].packets + recs[i].rev_packets;
+			octets += recs[i].octets + recs[i].rev_octets;
 		}
-		st->packets++;
-		if (tmpl) {
-			st->tmpl_sent = 1;
-			st->tmpl_at_packet = st->packets;
-			st->tmpl_at_ms = ex->clk.now_ms;
-			ex->stats.templates++;
-			ex->force_tmpl = 0;
-		}
-		if (c != NULL) {
-			collector_send(ex, c, w.buf, w.len);
-			ex->next_col++;
-		} else
+		if (ex->ncol == 0)
+			ex->stream = probe_st;
+		else if (ex->cfg.load_balance)
+			deliver(ex, next_collector(ex), &clk, recs, k, packets);
+		else
 			for (i = 0; i < ex->ncol; i++)
-				collector_send(ex, &ex->col[i], w.buf, w.len);
+				deliver(ex, &ex->col[i], &clk, recs, k,
+				    packets);
 		ex->stats.datagrams++;
 		ex->stats.records += k;
-		for (i = 0; i < k; i++) {
-			ex->stats.packets += ex->pending[off + i].packets +
-			    ex->pending[off + i].rev_packets;
-			ex->stats.octets += ex->pending[off + i].octets +
-			    ex->pending[off + i].rev_octets;
-		}
+		ex->stats.packets += packets;
+		ex->stats.octets += octets;
 		off += k;
 	}
 	memmove(ex->pending, ex->pending + off,
@@ -535,8 +1039,76 @@ exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 }
 
 void
+exporter_packet(struct exporter *ex, const struct packet *pkt)
+{
+	struct flow_record r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.src, pkt->src, 16);
+	memcpy(r.dst, pkt->dst, 16);
+	memcpy(r.src_mac, pkt->src_mac, 6);
+	memcpy(r.dst_mac, pkt->dst_mac, 6);
+	r.packets = 1;
+	r.octets = pkt->octets;
+	r.first_ms = r.last_ms = pkt->ts_ms;
+	r.sport = pkt->sport;
+	r.dport = pkt->dport;
+	r.vlan = pkt->vlan;
+	r.inner_vlan = pkt->inner_vlan;
+	r.af = pkt->af;
+	r.proto = pkt->proto;
+	r.tos = pkt->tos;
+	r.tcp_flags = pkt->tcp_flags;
+	r.egress = pkt->egress;
+	if (pkt->egress)
+		r.if_out = pkt->ifindex;
+	else
+		r.if_in = pkt->ifindex;
+	r.nmpls = pkt->nmpls;
+	memcpy(r.mpls, pkt->mpls, sizeof(r.mpls));
+	ex->stats.flows++;
+	pending_add(ex, &r);
+}
+
+void
 exporter_flush(struct exporter *ex)
 {
+	unsigned i;
+
 	if (ex->npending > 0)
 		send_pending(ex, 1);
+	if (is_stream(ex))
+		for (i = 0; i < ex->ncol; i++)
+			conn_poll(ex, &ex->col[i]);
+}
+
+void
+exporter_finish(struct exporter *ex)
+{
+	struct pollfd pfd[EXPORT_MAX_COLLECTORS];
+	uint64_t deadline = mono_ms() + DRAIN_MS, now;
+	unsigned i, n;
+
+	exporter_flush(ex);
+	if (!is_stream(ex))
+		return;
+	while ((now = mono_ms()) < deadline) {
+		for (i = n = 0; i < ex->ncol; i++) {
+			struct collector *c = &ex->col[i];
+
+			if (c->state == C_DOWN || (c->state == C_UP &&
+			    backlog_count(c) == 0))
+				continue;
+			pfd[n].fd = c->fd;
+			pfd[n].events = POLLOUT;
+			pfd[n].revents = 0;
+			n++;
+		}
+		if (n == 0)
+			break;
+		(void)poll(pfd, n, (int)(deadline - now));
+		for (i = 0; i < ex->ncol; i++)
+			if (ex->col[i].state != C_DOWN)
+				conn_poll(ex, &ex->col[i]);
+	}
 }

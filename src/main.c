@@ -88,6 +88,7 @@ on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
 	r = decode_packet(dlt, data, h->caplen, h->len, &pkt);
 	if (r != DECODE_OK) {
 		p->decode_drops[r]++;
+		p->totals.ignored_packets++;
 		return;
 	}
 	for (notes = pkt.notes, n = 0; notes != 0; notes >>= 1, n++)
@@ -103,7 +104,10 @@ on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
 		if (p->now_ms >= p->next_expiry_ms)
 			probe_expire(p, 0);
 	}
-	flowtable_account(p->ft, &pkt);
+	if (p->cfg.psamp)
+		exporter_packet(p->ex, &pkt);	/* a record per packet */
+	else
+		flowtable_account(p->ft, &pkt);
 }
 
 static void
@@ -155,6 +159,7 @@ probe_shutdown(struct probe *p, int exit_code)
 	p->exit_code = exit_code;
 	daemon_notify("STOPPING=1");
 	probe_expire(p, 1);
+	exporter_finish(p->ex);		/* TCP/SCTP: a bounded drain */
 	event_base_loopbreak(p->base);
 }
 
@@ -302,6 +307,7 @@ probe_reload(struct probe *p, char *err, size_t errlen)
 			return -1;
 		}
 		exporter_set_clock(ex, p->now_ms);
+		exporter_set_probe_totals(ex, &p->totals);
 		exporter_flush(p->ex);
 		flowtable_set_export(p->ft, exporter_flow_expired, ex);
 		exporter_free(p->ex);
@@ -423,6 +429,7 @@ main(int argc, char **argv)
 		    "tracked and counted but not sent");
 	if ((p->ex = exporter_new(&p->cfg.export)) == NULL)
 		fatalx("cannot set up export; check the -n collectors");
+	exporter_set_probe_totals(p->ex, &p->totals);
 	config_flowtable(&p->cfg, &ftc);
 	if ((p->ft = flowtable_new(&ftc, exporter_flow_expired, p->ex)) == NULL)
 		fatalx("cannot allocate a flow table of %u flows; lower -m",

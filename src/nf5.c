@@ -8,6 +8,8 @@
 
 #define V1_MAX_RECORDS	24
 #define V5_MAX_RECORDS	30
+#define V5_SAMPLING_DET	(1u << 14)	/* mode 01: one in N, deterministic */
+#define V5_INTERVAL_MAX	0x3fffu
 #define V1_HDR_LEN	16
 #define V5_HDR_LEN	24
 #define NF5_REC_LEN	48
@@ -36,8 +38,17 @@ ipv4(const uint8_t a[16])
 	    (uint32_t)a[2] << 8 | a[3];
 }
 
+static uint16_t
+sampling_field(unsigned sampling)
+{
+	if (sampling <= 1)
+		return 0;
+	return (uint16_t)(V5_SAMPLING_DET |
+	    (sampling > V5_INTERVAL_MAX ? V5_INTERVAL_MAX : sampling));
+}
+
 void
-nf5_encode(int version, struct export_stream *st,
+nf5_encode(int version, unsigned sampling, struct export_stream *st,
     const struct export_clock *clk, const struct flow_record *recs, size_t n,
     struct wbuf *w)
 {
@@ -55,7 +66,7 @@ nf5_encode(int version, struct export_stream *st,
 		wbuf_be32(w, st->sequence);
 		wbuf_u8(w, 0);		/* engine type */
 		wbuf_u8(w, 0);		/* engine id */
-		wbuf_be16(w, 0);	/* sampling interval */
+		wbuf_be16(w, sampling_field(sampling));
 	}
 	for (i = 0; i < n; i++) {
 		r = &recs[i];

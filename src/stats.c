@@ -179,6 +179,7 @@ stats_write(struct probe *p, enum stats_format fmt, FILE *fp)
 	emit(&s, "export", "octets", NULL, NULL, es->octets);
 	emit(&s, "export", "datagrams", NULL, NULL, es->datagrams);
 	emit(&s, "export", "template_datagrams", NULL, NULL, es->templates);
+	emit(&s, "export", "options_records", NULL, NULL, es->options);
 	emit(&s, "export", "unexportable_records", NULL, NULL,
 	    es->unexportable);
 	emit(&s, "export", "unexportable_packets", NULL, NULL,
@@ -194,9 +195,16 @@ stats_write(struct probe *p, enum stats_format fmt, FILE *fp)
 	}
 	COLLECTOR_FIELD(packets)
 	COLLECTOR_FIELD(octets)
+	COLLECTOR_FIELD(records)
 	COLLECTOR_FIELD(errors)
 	COLLECTOR_FIELD(refused)
 	COLLECTOR_FIELD(nobufs)
+	COLLECTOR_FIELD(disconnected)
+	COLLECTOR_FIELD(backlog_full)
+	COLLECTOR_FIELD(other_errors)
+	COLLECTOR_FIELD(connects)
+	COLLECTOR_FIELD(lost_records)
+	COLLECTOR_FIELD(lost_packets)
 #undef COLLECTOR_FIELD
 
 	close_metric(&s);
