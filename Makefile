@@ -67,7 +67,7 @@ bench-live: all gen_traffic
 	B=$(B) bench/bench.sh -l
 
 # The whole suite; its last line is "N passed, N failed".
-check: all unit gen_traffic
+check: all unit gen_traffic fuzz-replay
 	B=$(B) tests/run_tests.sh
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer, built
@@ -76,10 +76,61 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 check-asan:
 	$(MAKE) B=build/asan CFLAGS="$(ASAN_FLAGS)" \
-		LDFLAGS="-fsanitize=address,undefined" all unit gen_traffic
+		LDFLAGS="-fsanitize=address,undefined" all unit gen_traffic \
+		fuzz-replay
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		B=build/asan tests/run_tests.sh
+
+# Fuzzing: one libFuzzer target per parser of untrusted input,
+# fuzz/fuzz_NAME.c.  `make fuzz` builds them with clang into build/fuzz
+# (core objects too, so the normal build is untouched); `make fuzz-run`
+# seeds them (every packet of $(SHARED)/pcaps, fuzz/seeds, the saved
+# crashes) and runs each for FUZZ_SECONDS, failing on any crash.
+FUZZ_NAMES = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_B = build/fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
+	$(FUZZ_SAN) -Wno-error
+FUZZ_SECONDS ?= 60
+SHARED ?= ../shared
+
+fuzz:
+	$(MAKE) B=$(FUZZ_B) CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+		LDFLAGS="$(FUZZ_SAN)" fuzz-targets
+
+fuzz-targets: $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_NAMES))
+
+$(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(CORE_OBJS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ifuzz -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+		$(CORE_OBJS) $(LIBS)
+
+fuzz-run: fuzz $(B)/tests/pcap2seeds
+	rm -rf $(FUZZ_B)/seeds && mkdir -p $(FUZZ_B)/seeds/decode
+	$(B)/tests/pcap2seeds $(FUZZ_B)/seeds/decode \
+		$(wildcard $(SHARED)/pcaps/*.pcap $(SHARED)/pcaps/*.pcapng)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
+# The same harnesses with a plain main() that replays files, built with
+# the sanitizers of the compiler at hand: tests/t_fuzz_regress.sh replays
+# the saved crashes through them in `make check`.
+REPLAY_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+$(B)/tests/replay_%: fuzz/fuzz_%.c fuzz/replay_main.c fuzz/fuzz.h \
+    $(CORE_SRCS) $(HEADERS) config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ifuzz $(REPLAY_SAN) -o $@ $< fuzz/replay_main.c \
+		$(CORE_SRCS) $(LIBS)
+
+# Every packet of a capture as one fuzz_decode input.
+$(B)/tests/pcap2seeds: fuzz/pcap2seeds.c fuzz/fuzz.h src/decode.c \
+    $(HEADERS) config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Ifuzz -o $@ fuzz/pcap2seeds.c \
+		src/decode.c $(PCAP_LIBS)
+
+fuzz-replay: $(patsubst %,$(B)/tests/replay_%,$(FUZZ_NAMES)) \
+	$(B)/tests/pcap2seeds
 
 demo: all gen_traffic
 	tests/demo.sh
@@ -108,11 +159,11 @@ configure: configure.ac
 
 clean:
 	rm -f softflowd softflowctl src/*.o tests/*.o $(UNIT_TESTS) \
-		tests/gen_traffic
+		tests/gen_traffic tests/replay_* tests/pcap2seeds
 	rm -rf tests/out build
 
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache
 
 .PHONY: all unit gen_traffic bench bench-live check check-asan demo install \
-	uninstall clean distclean
+	uninstall clean distclean fuzz fuzz-targets fuzz-run fuzz-replay
