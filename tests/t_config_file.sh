@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The config file: every kind of error names file:line in one line on
 # stderr and exits 1; the service keys (ctlsock, pidfile, timeouts) of a
-# good file reach a live daemon, and the command line wins over them.
+# good file reach a live daemon, and the command line wins over them; the
+# systemd units start softflowd from Debian's /etc/default variables.
 . "$(dirname "$0")/lib/svc.sh"
 
 small=$pcaps/eth_ipv4_tcp_http_full_session_fin.pcap
@@ -78,4 +79,50 @@ check "-t icmp=99 wins over timeout.icmp" \
 ctl "$work/from-file.ctl" shutdown
 wait_exit "$sf_pid" 30
 check "shutdown: exit 0" test "$rc" = 0
+
+# The systemd units' command lines, fed a Debian-style /etc/default file
+# (INTERFACE, OPTIONS) and per-instance file (options), as systemd would:
+# continuation lines joined, "$$" made "$", %I the instance.
+unit_cmd() {	# unit instance
+	awk '/^ExecStart=/ { l = substr($0, 11)
+		while (l ~ /\\$/) { sub(/\\$/, "", l); getline n; l = l n }
+		print l }' "$top/contrib/$1" |
+	    sed -e 's/\$\$/$/g' -e "s|%I|$2|g" -e "s|%i|$2|g" \
+	    -e "s|/usr/sbin/softflowd|$probe|" -e "s|/run/|$work/run/|g"
+}
+mkdir -p "$work/run/softflowd"
+cat >"$work/default" <<EOF
+INTERFACE="$svc_veth"
+OPTIONS="-c $work/unit.ctl -t udp=33"
+EOF
+cmd=$(unit_cmd softflowd.service)
+( set -a; . "$work/default"; eval "exec $cmd" ) >"$work/unit.log" 2>&1 &
+sf_pid=$!
+track $sf_pid
+ctl_up() { ctl "$1" timeouts && [ "$rc" = 0 ]; }
+check "softflowd.service: starts from INTERFACE and OPTIONS" \
+    wait_until 10 ctl_up "$work/unit.ctl"
+check "softflowd.service: OPTIONS applied" \
+    grep -Eq "^ +UDP timeout: 33s$" <<<"$reply"
+check "softflowd.service: pid file" \
+    wait_until 5 grep -qx "$sf_pid" "$work/run/softflowd.pid"
+kill -TERM $sf_pid
+wait_exit $sf_pid 30
+check "softflowd.service: SIGTERM exit 0" test "$rc" = 0
+
+printf 'options="-t icmp=44"\ninterface=ignored\n' >"$work/instance.conf"
+cmd=$(unit_cmd softflowd@.service "$svc_veth")
+( set -a; . "$work/default"; . "$work/instance.conf"; OPTIONS=""
+    eval "exec $cmd" ) >"$work/instance.log" 2>&1 &
+sf_pid=$!
+track $sf_pid
+check "softflowd@$svc_veth.service: socket at run/softflowd/IFACE.ctl" \
+    wait_until 10 ctl_up "$work/run/softflowd/$svc_veth.ctl"
+check "softflowd@.service: the instance's options applied" \
+    grep -Eq "^ +ICMP timeout: 44s$" <<<"$reply"
+check "softflowd@.service: pid file run/softflowd/IFACE.pid" \
+    wait_until 5 grep -qx "$sf_pid" "$work/run/softflowd/$svc_veth.pid"
+kill -TERM $sf_pid
+wait_exit $sf_pid 30
+check "softflowd@.service: SIGTERM exit 0" test "$rc" = 0
 finish

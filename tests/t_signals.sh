@@ -3,7 +3,8 @@
 # SIGTERM exports every flow before exiting (collector totals equal
 # pcap-truth); SIGHUP applies a good config file (timeouts, collector,
 # version) without losing a flow, and refuses a bad one, naming file:line,
-# keeping the old config and the daemon alive; SIGINT exits cleanly.
+# keeping the old config and the daemon alive; SIGINT exits cleanly;
+# systemd's notification protocol (READY, RELOADING, STOPPING).
 . "$(dirname "$0")/lib/svc.sh"
 
 for t in tcpreplay nfcapd nfdump tshark; do
@@ -127,6 +128,38 @@ else
 fi
 check "SIGHUP: the new collector got IPFIX flows" \
     grep -q '"type"' "$d2.json"
+
+# --- sd_notify, as systemd's Type=notify expects it: from the main pid,
+# at a path or an abstract address, READY=1 once capturing, RELOADING=1
+# (with MONOTONIC_USEC) and READY=1 around SIGHUP, STOPPING=1 at the end.
+# Without -d: NOTIFY_SOCKET alone keeps softflowd in the foreground.
+reloaded() {
+	grep -A1 "^$1 RELOADING=1|MONOTONIC_USEC=[0-9]*$" "$work/notify.out" |
+	    grep -q "^$1 READY=1$"
+}
+for addr in "$work/notify.sock" "@sftest-notify-$$"; do
+	rm -f "$work/nready" "$sock"
+	python3 "$top/tests/lib/notify_listen.py" "$addr" "$work/nready" \
+	    >"$work/notify.out" 2>&1 &
+	np=$!
+	track $np
+	wait_until 10 test -e "$work/nready" || nok "notify listener"
+	NOTIFY_SOCKET=$addr "$probe" -i "$svc_veth" -c "$sock" \
+	    -p "$work/pid" >"$work/notify.log" 2>&1 &
+	sf_pid=$!
+	track $sf_pid
+	check "notify $addr: READY=1 from the main pid" wait_until 10 \
+	    grep -q "^$sf_pid READY=1|STATUS=1 capture" "$work/notify.out"
+	kill -HUP $sf_pid
+	check "notify $addr: RELOADING=1 then READY=1 on SIGHUP" \
+	    wait_until 10 reloaded $sf_pid
+	kill -TERM $sf_pid
+	wait_exit $sf_pid 30
+	check "notify $addr: exit 0" test "$rc" = 0
+	wait_exit $np 10
+	check "notify $addr: STOPPING=1 last" \
+	    test "$(tail -1 "$work/notify.out")" = "$sf_pid STOPPING=1"
+done
 
 # --- SIGINT: as SIGTERM.
 start_probe int -i "$svc_veth" -c "$sock" -p "$work/pid"
