@@ -165,6 +165,9 @@ void		 exporter_finish(struct exporter *ex);
 /* Send templates on the next datagram (softflowctl send-template). */
 void		 exporter_force_templates(struct exporter *ex);
 const struct export_stats *exporter_stats(const struct exporter *ex);
+/* A reload's new exporter carries on the old one's totals. */
+void		 exporter_carry_stats(struct exporter *to,
+		    const struct exporter *from);
 unsigned	 exporter_ncollectors(const struct exporter *ex);
 const struct collector_stats *exporter_collector(const struct exporter *ex,
 		    unsigned i);

@@ -663,6 +663,12 @@ exporter_stats(const struct exporter *ex)
 	return &ex->stats;
 }
 
+void
+exporter_carry_stats(struct exporter *to, const struct exporter *from)
+{
+	to->stats = from->stats;
+}
+
 unsigned
 exporter_ncollectors(const struct exporter *ex)
 {

@@ -230,6 +230,7 @@ same_export(const struct export_config *a, const struct export_config *b)
 	    a->tmpl_packets != b->tmpl_packets ||
 	    a->tmpl_secs != b->tmpl_secs || a->time_prec != b->time_prec ||
 	    a->mtu != b->mtu || !same_str(a->send_ifname, b->send_ifname) ||
+	    a->psamp != b->psamp || a->sampling != b->sampling ||
 	    a->ncollectors != b->ncollectors)
 		return 0;
 	for (i = 0; i < a->ncollectors; i++)
@@ -265,9 +266,15 @@ reload_keep_fixed(const struct config *cur, struct config *next)
 	FIXED(!same_str(cur->chroot_dir, next->chroot_dir), "chroot (-j)");
 	FIXED(cur->export.mpls_labels != next->export.mpls_labels,
 	    "mpls_labels (-x)");
+	FIXED(cur->psamp != next->psamp, "version psamp (-v)");
 #undef FIXED
 	/* Flow records are sized for the labels chosen at start-up. */
 	next->export.mpls_labels = cur->export.mpls_labels;
+	/* Packets go either to the flow table or to PSAMP, for good. */
+	if (cur->psamp != next->psamp) {
+		next->psamp = next->export.psamp = cur->psamp;
+		next->export.version = cur->export.version;
+	}
 }
 
 int
@@ -308,7 +315,9 @@ probe_reload(struct probe *p, char *err, size_t errlen)
 		}
 		exporter_set_clock(ex, p->now_ms);
 		exporter_set_probe_totals(ex, &p->totals);
-		exporter_flush(p->ex);
+		/* A TCP/SCTP backlog gets its bounded drain, as at exit. */
+		exporter_finish(p->ex);
+		exporter_carry_stats(ex, p->ex);
 		flowtable_set_export(p->ft, exporter_flow_expired, ex);
 		exporter_free(p->ex);
 		p->ex = ex;
