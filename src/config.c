@@ -835,9 +835,13 @@ config_parse_args(struct config *cfg, int argc, char **argv, char *err,
 
 	build_optstring(optstring, sizeof(optstring));
 
-	/* Pass 1: find -f (and -h) so the file loads under the command line. */
+	/*
+	 * Pass 1: find -f (and -h) so the file loads under the command line.
+	 * optind 0, not 1, makes getopt forget a previous scan that stopped
+	 * inside an option cluster ("-hf"), which it would otherwise resume.
+	 */
 	opterr = 0;
-	optind = 1;
+	optind = 0;
 	while ((ch = getopt(argc, argv, optstring)) != -1) {
 		if (ch == 'h') {
 			config_usage(stdout);
@@ -852,7 +856,7 @@ config_parse_args(struct config *cfg, int argc, char **argv, char *err,
 	}
 
 	/* Pass 2: the command line wins over the file. */
-	optind = 1;
+	optind = 0;
 	while ((ch = getopt(argc, argv, optstring)) != -1) {
 		if (ch == '?')
 			return seterr(err, errlen, "unknown option -%c (softflowd "
