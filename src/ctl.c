@@ -26,7 +26,6 @@
 #include "capture.h"
 #include "config.h"
 #include "ctl.h"
-#include "cursor.h"
 #include "daemon.h"
 #include "export.h"
 #include "flowtable.h"

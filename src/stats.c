@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "ctl.h"
 #include "export.h"
 #include "flowtable.h"
 #include "stats.h"
@@ -206,6 +207,18 @@ stats_write(struct probe *p, enum stats_format fmt, FILE *fp)
 	COLLECTOR_FIELD(lost_records)
 	COLLECTOR_FIELD(lost_packets)
 #undef COLLECTOR_FIELD
+
+	/* The control socket, when there is one. */
+	if (p->ctl != NULL) {
+		emit(&s, "control", "connections", NULL, NULL,
+		    p->ctl_stats.connections);
+		emit(&s, "control", "commands", NULL, NULL,
+		    p->ctl_stats.commands);
+		for (r = CTL_EMPTY; r < CTL_NSTATUS; r++)
+			emit(&s, "control", "refused", "reason",
+			    ctl_status_name((enum ctl_status)r),
+			    p->ctl_stats.refused[r]);
+	}
 
 	close_metric(&s);
 	if (fmt == STATS_JSON)

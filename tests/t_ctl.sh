@@ -162,6 +162,15 @@ reply=$($client "$sock" many 50 timeouts)
 expect "50 clients at once: 16 served, 34 turned away" \
     "^served 16 refused 34 other 0$"
 
+# Each refusal is counted under its reason (the second daemon's check
+# that the socket is alive was an empty request too).
+for pair in too_many_clients=34 oversize_request=1 non_printable_request=1 \
+    unknown_command=2 empty_request=2 idle_timeout=1; do
+	got=$(stat_of "$sock" control "refused{reason=${pair%=*}}")
+	check "counted: ${pair%=*} ${pair#*=} (got $got)" \
+	    test "$got" = "${pair#*=}"
+done
+
 # None of it disturbed capture.
 replay_into "$small"
 check "capture undisturbed" wait_until 30 seen_is "$sock" $((n + k))
