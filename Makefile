@@ -6,6 +6,7 @@ PREFIX ?= $(prefix)
 DESTDIR ?=
 SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/softflowd
 SYSCONFDIR ?= /etc
 
 WARN = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -144,12 +145,18 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
 	for m in man/*.5; do [ -f "$$m" ] && \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 softflowd.conf.example README.md LICENSE \
+		$(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/softflowd $(DESTDIR)$(SBINDIR)/softflowctl
 	rm -f $(DESTDIR)$(MANDIR)/man8/softflowd.8 \
 		$(DESTDIR)$(MANDIR)/man8/softflowctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/softflowd.conf.5
+	rm -f $(DESTDIR)$(DOCDIR)/softflowd.conf.example \
+		$(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/LICENSE
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 config.mk: config.mk.in configure
 	./configure
