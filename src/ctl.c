@@ -34,7 +34,7 @@
 #include "stats.h"
 
 /* dump-flows stops listing here, so one request has bounded memory. */
-#define CTL_MAX_REPLY		(16 * 1024 * 1024)
+#define CTL_MAX_REPLY		(8 * 1024 * 1024)
 /* Connections taken per wake-up, so a flood cannot starve capture. */
 #define CTL_ACCEPT_BATCH	32
 /* Accepting pauses this long when the process is out of descriptors. */
