@@ -778,14 +778,18 @@ test_flowtable_mpls_and_inner_vlan(void **state)
 	struct fixture *fx;
 	struct packet p;
 	unsigned labels;
+	size_t bare = 0;
 
 	(void)state;
 	for (labels = 0; labels <= 3; labels++) {
 		cfg_default(&c);
 		c.mpls_labels = labels;
 		fx = fixture_new(&c);
+		/* Records are compact, not struct flow: they grow per label. */
+		if (labels == 0)
+			bare = flowtable_record_size(fx->ft);
 		assert_true(flowtable_record_size(fx->ft) >=
-		    sizeof(struct flow) + labels * sizeof(uint32_t));
+		    bare + labels * sizeof(uint32_t));
 		p = pkt4(HA, HB, 6, 40000, 80, T0);
 		p.nmpls = 2;
 		p.mpls[0] = 0x00020040;
