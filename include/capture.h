@@ -14,6 +14,7 @@
 struct event_base;
 struct capture;
 
+/* Called per packet, then with h and data NULL when a batch is done. */
 typedef void (*capture_packet_fn)(void *arg, const struct pcap_pkthdr *h,
 		    const uint8_t *data, int dlt, uint32_t ifindex);
 /* End of a replay; error is NULL or why the file could not be read on. */

@@ -16,6 +16,8 @@
 #include "flowtable.h"
 
 #define PROBE_MAX_CAPTURES	CONFIG_MAX_INTERFACES
+/* Decoded packets handed to the flow table together. */
+#define PROBE_BATCH		32
 
 struct event;
 struct event_base;
@@ -43,6 +45,8 @@ struct probe {
 	uint64_t		 decode_notes[DECODE_NNOTES];
 	uint64_t		 read_errors;	/* replay files cut short */
 	struct export_probe_totals totals;	/* reported by the exporter */
+	struct packet		 batch[PROBE_BATCH];	/* not yet accounted */
+	unsigned		 nbatch;
 	int			 gathering;	/* start-gather/stop-gather */
 	int			 exit_code;
 	int			 stopping;

@@ -21,6 +21,8 @@
 #define BATCH_LIVE	512
 #define BATCH_FILE	4096
 #define LIVE_TIMEOUT_MS	100
+/* A replay reads the file in large blocks rather than stdio's 4 KiB. */
+#define FILE_BUFSIZE	(1 << 20)
 
 struct capture {
 	pcap_t			*pcap;
@@ -31,6 +33,7 @@ struct capture {
 	int			 started;
 	uint32_t		 ifindex;
 	uint64_t		 file_size;
+	char			*file_buf;	/* stdio buffer of a replay */
 	struct event		*ev;
 	capture_packet_fn	 fn;
 	capture_eof_fn		 eof;
@@ -81,6 +84,7 @@ capture_open_file(const char *path, const struct capture_options *opt,
 	char perr[PCAP_ERRBUF_SIZE];
 	struct capture *c;
 	struct stat sb;
+	FILE *fp;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -89,7 +93,21 @@ capture_open_file(const char *path, const struct capture_options *opt,
 	snprintf(c->name, sizeof(c->name), "%s", path);
 	c->is_file = 1;
 	perr[0] = '\0';
-	if ((c->pcap = pcap_open_offline(path, perr)) == NULL) {
+	if (strcmp(path, "-") == 0)
+		c->pcap = pcap_open_offline(path, perr);
+	else {
+		if ((fp = fopen(path, "rb")) == NULL) {
+			snprintf(err, errlen, "cannot read %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if ((c->file_buf = malloc(FILE_BUFSIZE)) != NULL)
+			setvbuf(fp, c->file_buf, _IOFBF, FILE_BUFSIZE);
+		/* pcap owns fp once it opens; on failure it is still ours. */
+		if ((c->pcap = pcap_fopen_offline(fp, perr)) == NULL)
+			fclose(fp);
+	}
+	if (c->pcap == NULL) {
 		snprintf(err, errlen, "cannot read %s: %s", path, perr);
 		goto fail;
 	}
@@ -191,6 +209,7 @@ live_cb(evutil_socket_t fd, short what, void *arg)
 	if (pcap_dispatch(c->pcap, BATCH_LIVE, capture_handler,
 	    (u_char *)c) == -1)
 		log_warnx("interface %s: %s", c->name, pcap_geterr(c->pcap));
+	c->fn(c->arg, NULL, NULL, c->dlt, c->ifindex);
 }
 
 static void
@@ -204,6 +223,7 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->paused)
 		return;		/* capture_pause re-arms it */
 	n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler, (u_char *)c);
+	c->fn(c->arg, NULL, NULL, c->dlt, c->ifindex);
 	if (n > 0) {
 		event_active(c->ev, EV_READ, 0);
 		return;
@@ -269,6 +289,7 @@ capture_close(struct capture *c)
 		event_free(c->ev);
 	if (c->pcap)
 		pcap_close(c->pcap);
+	free(c->file_buf);
 	free(c);
 }
 

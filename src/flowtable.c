@@ -1,10 +1,20 @@
 /*
- * Flow table.  Records live in one pool allocated at start-up; free
- * records are chained through hnext.  Every flow sits on two intrusive
- * lists: the idle list of its timeout class, kept in last-packet order by
- * moving a flow to the tail on each packet, and the active list, kept in
- * first-packet order.  Since every flow of a list shares one timeout, the
- * heads are the next to expire and expiry never scans live flows.
+ * Flow table.  Records live in one pool allocated at start-up and are
+ * first touched when a flow needs one, so a large -m costs memory only as
+ * the table fills.  A record is 128 bytes: times are 32-bit offsets from
+ * the flow's first packet and packet counters are 32 bits per direction;
+ * the public struct flow is filled from a record only when the flow
+ * leaves the table or is listed.
+ *
+ * Every flow sits on two intrusive lists: the idle list of its timeout
+ * class, ordered by a stamp no later than its last packet, and the active
+ * list, ordered by first packet.  A packet moves its flow to the idle tail
+ * only when the stamp is RESTAMP_MS old, so a busy flow costs no list work
+ * on most packets.  Expiry walks an idle list only while stamps say a flow
+ * may be due, so it never scans live flows yet exports each flow at the
+ * first expiry at or after its timeout; a packet that finds its flow
+ * already due starts a new one, so flows split exactly at their timeouts
+ * however often expiry runs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +29,54 @@
 #define L_ACTIVE	1
 #define TH_FIN		0x01
 #define TH_RST		0x04
+/* How stale an idle-list stamp may get before a packet refreshes it. */
+#define RESTAMP_MS	1000
+/* Records per idle list a full table compares to find the LRU flow. */
+#define LRU_SCAN	4
+/* Packets a batch decodes and hashes ahead to overlap memory fetches. */
+#define AHEAD		16
+/* Offsets from a flow's base time are signed 32-bit milliseconds. */
+#define OFF_MAX		INT32_MAX
+#define OFF_EMPTY_FIRST	INT32_MAX
+#define OFF_EMPTY_LAST	INT32_MIN
+
+/* What a flow is keyed on: 48 bytes, compared whole. */
+struct rkey {
+	uint8_t		addr[2][16];	/* [0] is the lower endpoint */
+	uint16_t	port[2];
+	uint32_t	ifindex;
+	uint16_t	vlan;
+	uint8_t		proto;
+	uint8_t		tos;
+	uint8_t		af;
+	uint8_t		pad[3];
+};
+
+/*
+ * One flow.  Followed in the pool, when the table needs them, by the
+ * endpoints' MAC addresses (-T ether, part of the key) and the first MPLS
+ * labels (-x).
+ */
+struct rec {
+	uint32_t	hnext;		/* hash chain or free list */
+	uint32_t	next[2];	/* [L_IDLE], [L_ACTIVE] */
+	uint32_t	prev[2];
+	int32_t		stamp;		/* idle list order, <= last packet */
+	uint64_t	base_ms;	/* first packet when the flow began */
+	int32_t		first[2];	/* per side, ms from base_ms */
+	int32_t		last[2];
+	uint64_t	octets[2];
+	uint32_t	packets[2];
+	struct rkey	key;
+	uint16_t	inner_vlan;
+	uint8_t		tcp_flags[2];
+	uint8_t		egress[2];
+	uint8_t		cls;		/* enum flow_class */
+	uint8_t		nmpls;
+};
+
+_Static_assert(sizeof(struct rkey) == 48, "flow key is not 48 bytes");
+_Static_assert(sizeof(struct rec) == 128, "flow record is not 128 bytes");
 
 struct flist {
 	uint32_t	head;
@@ -32,12 +90,22 @@ struct flowtable {
 	void			*arg;
 	uint8_t			*pool;
 	size_t			 stride;
-	uint32_t		*buckets;
+	size_t			 mac_off;	/* 0: no MACs in the key */
+	size_t			 mpls_off;
+	uint32_t		*buckets;	/* record index + 1, 0: empty */
 	uint32_t		 mask;
 	uint32_t		 free_head;
+	uint32_t		 unused;	/* records never handed out */
 	struct flist		 idle[FC_NCLASS];
 	struct flist		 active;
 	uint8_t			 hashkey[16];
+};
+
+/* A struct flow with room for its labels, filled from a record. */
+union flowbuf {
+	struct flow	f;
+	uint8_t		b[sizeof(struct flow) +
+			    DECODE_MAX_MPLS * sizeof(uint32_t)];
 };
 
 #define REASON_NAME(name, str) str,
@@ -47,6 +115,12 @@ static const char *const reason_names[] = { EXPIRY_REASONS(REASON_NAME) };
 static const char *const class_names[FC_NCLASS] = {
 	[FC_GENERAL] = "general", [FC_TCP] = "tcp", [FC_TCP_RST] = "tcp.rst",
 	[FC_TCP_FIN] = "tcp.fin", [FC_UDP] = "udp", [FC_ICMP] = "icmp",
+};
+
+static const enum expiry_reason idle_reason[FC_NCLASS] = {
+	[FC_GENERAL] = EXP_IDLE, [FC_TCP] = EXP_IDLE,
+	[FC_TCP_RST] = EXP_TCP_RST, [FC_TCP_FIN] = EXP_TCP_FIN,
+	[FC_UDP] = EXP_IDLE, [FC_ICMP] = EXP_IDLE,
 };
 
 const char *
@@ -61,49 +135,95 @@ flowtable_class_name(enum flow_class cls)
 	return (unsigned)cls < FC_NCLASS ? class_names[cls] : "unknown";
 }
 
-static inline struct flow *
-flow_at(const struct flowtable *ft, uint32_t idx)
+static inline struct rec *
+rec_at(const struct flowtable *ft, uint32_t idx)
 {
-	return (struct flow *)(void *)(ft->pool + (size_t)idx * ft->stride);
+	return (struct rec *)(void *)(ft->pool + (size_t)idx * ft->stride);
 }
 
-static inline uint32_t
-flow_index(const struct flowtable *ft, const struct flow *f)
+static inline uint8_t *
+rec_mac(const struct flowtable *ft, const struct rec *r)
 {
-	return (uint32_t)(((const uint8_t *)f - ft->pool) / ft->stride);
+	return (uint8_t *)r + ft->mac_off;
 }
 
-static void
-list_append(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
+static inline uint32_t *
+rec_mpls(const struct flowtable *ft, const struct rec *r)
 {
-	struct flow *f = flow_at(ft, idx);
+	return (uint32_t *)(void *)((uint8_t *)r + ft->mpls_off);
+}
 
-	f->next[which] = NIL;
-	f->prev[which] = l->tail;
-	if (l->tail != NIL)
-		flow_at(ft, l->tail)->next[which] = idx;
-	else
-		l->head = idx;
-	l->tail = idx;
+/* Earliest and latest packet of either side, as offsets. */
+static inline int32_t
+rec_first(const struct rec *r)
+{
+	return r->first[0] < r->first[1] ? r->first[0] : r->first[1];
+}
+
+static inline int32_t
+rec_last(const struct rec *r)
+{
+	return r->last[0] > r->last[1] ? r->last[0] : r->last[1];
+}
+
+static inline uint64_t
+rec_abs(const struct rec *r, int32_t off)
+{
+	return r->base_ms + (uint64_t)(int64_t)off;
+}
+
+/* The time a list is ordered by. */
+static inline uint64_t
+rec_order(const struct rec *r, int which)
+{
+	return rec_abs(r, which == L_IDLE ? r->stamp : rec_first(r));
 }
 
 static void
 list_remove(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
 {
-	struct flow *f = flow_at(ft, idx);
+	struct rec *r = rec_at(ft, idx);
 
-	if (f->prev[which] != NIL)
-		flow_at(ft, f->prev[which])->next[which] = f->next[which];
+	if (r->prev[which] != NIL)
+		rec_at(ft, r->prev[which])->next[which] = r->next[which];
 	else
-		l->head = f->next[which];
-	if (f->next[which] != NIL)
-		flow_at(ft, f->next[which])->prev[which] = f->prev[which];
+		l->head = r->next[which];
+	if (r->next[which] != NIL)
+		rec_at(ft, r->next[which])->prev[which] = r->prev[which];
 	else
-		l->tail = f->prev[which];
+		l->tail = r->prev[which];
+}
+
+/*
+ * Insert in order, searching from the tail: packets come in time order,
+ * so this is the tail itself except after a late packet.
+ */
+static void
+list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
+{
+	struct rec *r = rec_at(ft, idx), *p;
+	uint64_t t = rec_order(r, which);
+	uint32_t after = l->tail;
+
+	while (after != NIL && rec_order(p = rec_at(ft, after), which) > t)
+		after = p->prev[which];
+	r->prev[which] = after;
+	if (after == NIL) {
+		r->next[which] = l->head;
+		l->head = idx;
+	} else {
+		p = rec_at(ft, after);
+		r->next[which] = p->next[which];
+		p->next[which] = idx;
+	}
+	if (r->next[which] == NIL)
+		l->tail = idx;
+	else
+		rec_at(ft, r->next[which])->prev[which] = idx;
 }
 
 static uint32_t
-pow2_at_least(uint32_t n)
+pow2_at_least(uint64_t n)
 {
 	uint32_t p = 1;
 
@@ -118,29 +238,38 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 {
 	struct flowtable *ft;
 	uint32_t i, nbuckets;
+	size_t end;
 
-	if (cfg->max_flows == 0 || cfg->max_flows >= NIL)
+	if (cfg->max_flows == 0 || cfg->max_flows >= NIL - 1)
 		return NULL;
 	if ((ft = calloc(1, sizeof(*ft))) == NULL)
 		return NULL;
 	ft->cfg = *cfg;
+	if (ft->cfg.mpls_labels > DECODE_MAX_MPLS)
+		ft->cfg.mpls_labels = DECODE_MAX_MPLS;
 	ft->expired = expired;
 	ft->arg = arg;
-	ft->stride = sizeof(struct flow) + cfg->mpls_labels * sizeof(uint32_t);
-	ft->stride = (ft->stride + 7) & ~(size_t)7;
+	end = sizeof(struct rec);
+	if (cfg->track == TRACK_ETHER) {
+		ft->mac_off = end;
+		end += 12;
+	}
+	ft->mpls_off = (end + 3) & ~(size_t)3;
+	end = ft->mpls_off + ft->cfg.mpls_labels * sizeof(uint32_t);
+	ft->stride = (end + 7) & ~(size_t)7;
 	/* Two buckets per flow keeps chains short at a full table. */
-	nbuckets = pow2_at_least(cfg->max_flows * 2u);
+	nbuckets = pow2_at_least((uint64_t)cfg->max_flows * 2);
 	ft->mask = nbuckets - 1;
-	ft->pool = malloc(ft->stride * cfg->max_flows);
-	ft->buckets = malloc(sizeof(*ft->buckets) * nbuckets);
+	/*
+	 * Large allocations come straight from the kernel as untouched zero
+	 * pages: the pool and the buckets take memory as flows arrive.
+	 */
+	ft->pool = aligned_alloc(64, (ft->stride * cfg->max_flows + 63) &
+	    ~(size_t)63);
+	ft->buckets = calloc(nbuckets, sizeof(*ft->buckets));
 	if (ft->pool == NULL || ft->buckets == NULL)
 		goto fail;
-	for (i = 0; i < nbuckets; i++)
-		ft->buckets[i] = NIL;
-	/* The free list walks the pool forwards, touching pages in order. */
-	for (i = 0; i < cfg->max_flows; i++)
-		flow_at(ft, i)->hnext = i + 1 < cfg->max_flows ? i + 1 : NIL;
-	ft->free_head = 0;
+	ft->free_head = NIL;
 	for (i = 0; i < FC_NCLASS; i++)
 		ft->idle[i].head = ft->idle[i].tail = NIL;
 	ft->active.head = ft->active.tail = NIL;
@@ -189,10 +318,13 @@ flowtable_record_size(const struct flowtable *ft)
 	return ft->stride;
 }
 
-/* Build the canonical key; returns which side of it the sender is. */
+/*
+ * Build the canonical key and, for -T ether, the MACs in key order;
+ * returns which side of the key the sender is.
+ */
 static int
-make_key(const struct flowtable *ft, const struct packet *p,
-    struct flow_key *k)
+make_key(const struct flowtable *ft, const struct packet *p, struct rkey *k,
+    uint8_t mac[12])
 {
 	enum track_level t = ft->cfg.track;
 	uint16_t sport = 0, dport = 0;
@@ -220,23 +352,59 @@ make_key(const struct flowtable *ft, const struct packet *p,
 	memcpy(k->addr[!swap], p->dst, sizeof(p->dst));
 	k->port[swap] = sport;
 	k->port[!swap] = dport;
-	if (t == TRACK_ETHER && p->has_mac) {
-		memcpy(k->mac[swap], p->src_mac, 6);
-		memcpy(k->mac[!swap], p->dst_mac, 6);
+	if (t == TRACK_ETHER) {
+		memset(mac, 0, 12);
+		if (p->has_mac) {
+			memcpy(mac + 6 * swap, p->src_mac, 6);
+			memcpy(mac + 6 * !swap, p->dst_mac, 6);
+		}
 	}
 	return swap;
 }
 
-static enum flow_class
-flow_classify(const struct flowtable *ft, const struct flow *f)
+/* An IPv4 key hashes without the 24 zero bytes of its address fields. */
+static uint32_t
+key_hash(const struct flowtable *ft, const struct rkey *k,
+    const uint8_t *mac)
 {
-	uint8_t f0 = f->side[0].tcp_flags, f1 = f->side[1].tcp_flags;
+	uint8_t buf[sizeof(*k) + 12];
+	size_t n;
 
-	switch (f->key.proto) {
+	if (k->af == 4) {
+		memcpy(buf, k->addr[0], 4);
+		memcpy(buf + 4, k->addr[1], 4);
+		memcpy(buf + 8, k->port, sizeof(*k) - 32);
+		n = 8 + sizeof(*k) - 32;
+	} else {
+		memcpy(buf, k, sizeof(*k));
+		n = sizeof(*k);
+	}
+	if (ft->mac_off) {
+		memcpy(buf + n, mac, 12);
+		n += 12;
+	}
+	return (uint32_t)siphash13(ft->hashkey, buf, n);
+}
+
+static inline int
+key_equal(const struct flowtable *ft, const struct rec *r,
+    const struct rkey *k, const uint8_t *mac)
+{
+	return memcmp(&r->key, k, sizeof(*k)) == 0 &&
+	    (ft->mac_off == 0 || memcmp(rec_mac(ft, r), mac, 12) == 0);
+}
+
+static enum flow_class
+flow_classify(const struct flowtable *ft, const struct rec *r)
+{
+	uint8_t f0 = r->tcp_flags[0], f1 = r->tcp_flags[1];
+
+	switch (r->key.proto) {
 	case 6:
 		if (((f0 | f1) & TH_RST) && ft->cfg.idle_ms[FC_TCP_RST])
 			return FC_TCP_RST;
-		if ((f0 & TH_FIN) && (f1 & TH_FIN) && ft->cfg.idle_ms[FC_TCP_FIN])
+		if ((f0 & TH_FIN) && (f1 & TH_FIN) &&
+		    ft->cfg.idle_ms[FC_TCP_FIN])
 			return FC_TCP_FIN;
 		return FC_TCP;
 	case 17:
@@ -248,203 +416,361 @@ flow_classify(const struct flowtable *ft, const struct flow *f)
 	return FC_GENERAL;
 }
 
+/* The public view of a record, for the expiry callback and foreach. */
+static const struct flow *
+rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
+{
+	struct flow *f = &fb->f;
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->key.addr, r->key.addr, sizeof(f->key.addr));
+	f->key.port[0] = r->key.port[0];
+	f->key.port[1] = r->key.port[1];
+	f->key.ifindex = r->key.ifindex;
+	f->key.vlan = r->key.vlan;
+	f->key.proto = r->key.proto;
+	f->key.tos = r->key.tos;
+	f->key.af = r->key.af;
+	if (ft->mac_off)
+		memcpy(f->key.mac, rec_mac(ft, r), sizeof(f->key.mac));
+	for (i = 0; i < 2; i++) {
+		if (r->packets[i] == 0)
+			continue;
+		f->side[i].packets = r->packets[i];
+		f->side[i].octets = r->octets[i];
+		f->side[i].first_ms = rec_abs(r, r->first[i]);
+		f->side[i].last_ms = rec_abs(r, r->last[i]);
+		f->side[i].tcp_flags = r->tcp_flags[i];
+		f->side[i].egress = r->egress[i];
+	}
+	f->inner_vlan = r->inner_vlan;
+	f->cls = r->cls;
+	f->nmpls = r->nmpls;
+	memcpy(f->mpls, rec_mpls(ft, r), r->nmpls * sizeof(uint32_t));
+	return f;
+}
+
 static void
-flow_release(struct flowtable *ft, uint32_t idx, int export,
+rec_release(struct flowtable *ft, uint32_t idx, int export,
     enum expiry_reason why)
 {
-	struct flow *f = flow_at(ft, idx);
+	struct rec *r = rec_at(ft, idx);
+	union flowbuf fb;
 	uint32_t *pp;
 
 	if (export) {
-		ft->expired(ft->arg, f, why);
+		ft->expired(ft->arg, rec_flow(ft, r, &fb), why);
 		ft->stats.expired[why]++;
 		ft->stats.flows_expired++;
 	}
-	list_remove(ft, &ft->idle[f->cls], L_IDLE, idx);
+	list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
 	list_remove(ft, &ft->active, L_ACTIVE, idx);
-	pp = &ft->buckets[f->hash & ft->mask];
-	while (*pp != idx)
-		pp = &flow_at(ft, *pp)->hnext;
-	*pp = f->hnext;
-	f->hnext = ft->free_head;
+	pp = &ft->buckets[key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask];
+	while (*pp != idx + 1)
+		pp = &rec_at(ft, *pp - 1)->hnext;
+	*pp = r->hnext;
+	r->hnext = ft->free_head;
 	ft->free_head = idx;
 	ft->stats.active--;
 }
 
-/* The least recently used flow: the oldest head of the idle lists. */
+/*
+ * The least recently used flow, from the first records of each idle list:
+ * a list is in stamp order and a stamp is at most RESTAMP_MS older than
+ * its flow's last packet, so the oldest flows are among them.
+ */
 static uint32_t
-flow_lru(const struct flowtable *ft)
+rec_lru(const struct flowtable *ft)
 {
-	uint32_t best = NIL, i;
+	uint32_t best = NIL, idx, next, i, k;
 	uint64_t best_ms = UINT64_MAX, last;
-	const struct flow *f;
+	const struct rec *r;
 
 	for (i = 0; i < FC_NCLASS; i++) {
-		if (ft->idle[i].head == NIL)
-			continue;
-		f = flow_at(ft, ft->idle[i].head);
-		last = f->side[0].last_ms > f->side[1].last_ms ?
-		    f->side[0].last_ms : f->side[1].last_ms;
-		if (last < best_ms) {
-			best_ms = last;
-			best = ft->idle[i].head;
+		for (idx = ft->idle[i].head, k = 0; idx != NIL && k < LRU_SCAN;
+		    idx = next, k++) {
+			r = rec_at(ft, idx);
+			next = r->next[L_IDLE];
+			if (rec_abs(r, r->stamp) >= best_ms)
+				break;
+			last = rec_abs(r, rec_last(r));
+			if (last < best_ms) {
+				best_ms = last;
+				best = idx;
+			}
 		}
 	}
 	return best;
 }
 
-void
-flowtable_account(struct flowtable *ft, const struct packet *pkt)
+/* A record for a new flow: a freed one, a fresh one, or the LRU's. */
+static uint32_t
+rec_alloc(struct flowtable *ft)
 {
-	struct flow_key key;
-	struct flow *f;
-	struct flow_side *s;
-	uint32_t idx, *bucket, h;
-	int side;
+	uint32_t idx;
+
+	if (ft->free_head == NIL) {
+		if (ft->unused < ft->cfg.max_flows)
+			return ft->unused++;
+		/* Full: export the least recently used flow early. */
+		rec_release(ft, rec_lru(ft), 1, EXP_TABLE_FULL);
+	}
+	idx = ft->free_head;
+	ft->free_head = rec_at(ft, idx)->hnext;
+	return idx;
+}
+
+/*
+ * Whether a flow must leave before a packet at offset d joins it: its idle
+ * or active timeout has passed, the packet is beyond the reach of 32-bit
+ * offsets, or a packet counter is full.
+ */
+static int
+rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
+    int side, enum expiry_reason *why)
+{
+	if ((int64_t)rec_last(r) + ft->cfg.idle_ms[r->cls] <= d) {
+		*why = idle_reason[r->cls];
+		return 1;
+	}
+	*why = EXP_ACTIVE;
+	return (int64_t)rec_first(r) + (int64_t)ft->cfg.maxlife_ms <= d ||
+	    d > OFF_MAX || d < -OFF_MAX || r->packets[side] == UINT32_MAX;
+}
+
+/* A packet's key, side and bucket, worked out ahead of its turn. */
+struct ahead {
+	struct rkey	key;
+	uint8_t		mac[12];
+	uint32_t	bucket;
+	int		side;
+};
+
+static void
+account_one(struct flowtable *ft, const struct packet *pkt,
+    const struct ahead *a)
+{
+	struct rec *r = NULL;
+	uint32_t idx, b = a->bucket;
+	int32_t off, last;
+	int64_t d;
+	int side = a->side;
 	enum flow_class cls;
+	enum expiry_reason why;
 	unsigned n;
 
-	side = make_key(ft, pkt, &key);
-	h = (uint32_t)siphash13(ft->hashkey, &key, sizeof(key));
-	bucket = &ft->buckets[h & ft->mask];
-	for (idx = *bucket; idx != NIL; idx = f->hnext) {
-		f = flow_at(ft, idx);
-		if (f->hash == h && memcmp(&f->key, &key, sizeof(key)) == 0)
+	for (idx = ft->buckets[b]; idx != 0; idx = r->hnext) {
+		r = rec_at(ft, idx - 1);
+		if (key_equal(ft, r, &a->key, a->mac))
 			break;
 	}
+	if (idx != 0) {
+		idx--;
+		d = (int64_t)pkt->ts_ms - (int64_t)r->base_ms;
+		if (rec_due(ft, r, d, side, &why)) {
+			rec_release(ft, idx, 1, why);
+			idx = NIL;
+		}
+	} else
+		idx = NIL;
 
 	if (idx == NIL) {
-		if (ft->free_head == NIL) {
-			/* Full: export the least recently used flow early. */
-			flow_release(ft, flow_lru(ft), 1, EXP_TABLE_FULL);
-			bucket = &ft->buckets[h & ft->mask];
-		}
-		idx = ft->free_head;
-		f = flow_at(ft, idx);
-		ft->free_head = f->hnext;
-		memset(f, 0, ft->stride);
-		f->key = key;
-		f->hash = (uint32_t)h;
-		f->hnext = *bucket;
-		*bucket = idx;
-		f->inner_vlan = pkt->inner_vlan;
+		idx = rec_alloc(ft);
+		r = rec_at(ft, idx);
+		memset(r, 0, ft->stride);
+		r->key = a->key;
+		if (ft->mac_off)
+			memcpy(rec_mac(ft, r), a->mac, 12);
+		r->base_ms = pkt->ts_ms;
+		r->first[0] = r->first[1] = OFF_EMPTY_FIRST;
+		r->last[0] = r->last[1] = OFF_EMPTY_LAST;
+		r->first[side] = r->last[side] = 0;
+		r->hnext = ft->buckets[b];
+		ft->buckets[b] = idx + 1;
+		r->inner_vlan = pkt->inner_vlan;
 		n = pkt->nmpls < ft->cfg.mpls_labels ? pkt->nmpls :
 		    ft->cfg.mpls_labels;
-		memcpy(f->mpls, pkt->mpls, n * sizeof(uint32_t));
-		f->nmpls = (uint8_t)n;
-		f->cls = FC_GENERAL;
-		list_append(ft, &ft->idle[FC_GENERAL], L_IDLE, idx);
-		list_append(ft, &ft->active, L_ACTIVE, idx);
+		memcpy(rec_mpls(ft, r), pkt->mpls, n * sizeof(uint32_t));
+		r->nmpls = (uint8_t)n;
+		r->tcp_flags[side] = pkt->tcp_flags;
+		r->cls = (uint8_t)flow_classify(ft, r);
+		list_insert(ft, &ft->idle[r->cls], L_IDLE, idx);
+		list_insert(ft, &ft->active, L_ACTIVE, idx);
 		ft->stats.flows_created++;
 		ft->stats.flows_by_proto[pkt->proto]++;
 		if (++ft->stats.active > ft->stats.peak_active)
 			ft->stats.peak_active = ft->stats.active;
+		off = 0;
+	} else {
+		off = (int32_t)d;
+		if (off < rec_first(r)) {
+			/* A late packet: the flow began earlier. */
+			list_remove(ft, &ft->active, L_ACTIVE, idx);
+			r->first[side] = off;
+			list_insert(ft, &ft->active, L_ACTIVE, idx);
+		} else if (off < r->first[side])
+			r->first[side] = off;
+		if (off > r->last[side])
+			r->last[side] = off;
 	}
 
-	s = &f->side[side];
-	if (s->packets == 0 || pkt->ts_ms < s->first_ms)
-		s->first_ms = pkt->ts_ms;
-	if (pkt->ts_ms > s->last_ms)
-		s->last_ms = pkt->ts_ms;
-	s->packets++;
-	s->octets += pkt->octets;
-	s->tcp_flags |= pkt->tcp_flags;
-	s->egress = pkt->egress;
+	r->packets[side]++;
+	r->octets[side] += pkt->octets;
+	r->tcp_flags[side] |= pkt->tcp_flags;
+	r->egress[side] = pkt->egress;
 	ft->stats.packets++;
 	ft->stats.octets += pkt->octets;
 	ft->stats.packets_by_proto[pkt->proto]++;
 	ft->stats.octets_by_proto[pkt->proto] += pkt->octets;
 
-	cls = flow_classify(ft, f);
-	/*
-	 * A late packet leaves the flow where its last time puts it: moved
-	 * to the tail it would hide behind newer flows and expire late.
-	 */
-	if (cls == f->cls && (pkt->ts_ms < f->side[0].last_ms ||
-	    pkt->ts_ms < f->side[1].last_ms))
-		return;
-	list_remove(ft, &ft->idle[f->cls], L_IDLE, idx);
-	f->cls = (uint8_t)cls;
-	list_append(ft, &ft->idle[cls], L_IDLE, idx);
+	cls = flow_classify(ft, r);
+	last = rec_last(r);
+	if (cls != r->cls || (int64_t)last - r->stamp >= RESTAMP_MS) {
+		list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
+		r->cls = (uint8_t)cls;
+		r->stamp = last;
+		list_insert(ft, &ft->idle[cls], L_IDLE, idx);
+	}
 }
 
-static uint64_t
-flow_first(const struct flow *f)
+static void
+ahead_prepare(const struct flowtable *ft, const struct packet *pkt,
+    struct ahead *a)
 {
-	if (f->side[0].packets == 0)
-		return f->side[1].first_ms;
-	if (f->side[1].packets == 0)
-		return f->side[0].first_ms;
-	return f->side[0].first_ms < f->side[1].first_ms ?
-	    f->side[0].first_ms : f->side[1].first_ms;
+	a->side = make_key(ft, pkt, &a->key, a->mac);
+	a->bucket = key_hash(ft, &a->key, a->mac) & ft->mask;
 }
 
-static uint64_t
-flow_last(const struct flow *f)
+void
+flowtable_account(struct flowtable *ft, const struct packet *pkt)
 {
-	return f->side[0].last_ms > f->side[1].last_ms ?
-	    f->side[0].last_ms : f->side[1].last_ms;
+	struct ahead a;
+
+	ahead_prepare(ft, pkt, &a);
+	account_one(ft, pkt, &a);
+}
+
+/*
+ * The same as accounting each packet in turn.  A table larger than the
+ * caches costs a miss on the bucket and another on the record for most
+ * packets; fetching both for AHEAD packets before using the first lets
+ * those misses overlap instead of adding up.
+ */
+void
+flowtable_account_batch(struct flowtable *ft, const struct packet *pkts,
+    size_t n)
+{
+	struct ahead a[AHEAD];
+	const struct rec *r;
+	size_t i, k, m;
+	uint32_t idx;
+
+	for (i = 0; i < n; i += m) {
+		m = n - i < AHEAD ? n - i : AHEAD;
+		for (k = 0; k < m; k++) {
+			ahead_prepare(ft, &pkts[i + k], &a[k]);
+			__builtin_prefetch(&ft->buckets[a[k].bucket]);
+		}
+		for (k = 0; k < m; k++) {
+			if ((idx = ft->buckets[a[k].bucket]) == 0)
+				continue;
+			r = rec_at(ft, idx - 1);
+			__builtin_prefetch(r);
+			__builtin_prefetch(&r->key);
+		}
+		for (k = 0; k < m; k++)
+			account_one(ft, &pkts[i + k], &a[k]);
+	}
 }
 
 uint32_t
 flowtable_expire(struct flowtable *ft, uint64_t now_ms)
 {
-	static const enum expiry_reason idle_reason[FC_NCLASS] = {
-		[FC_GENERAL] = EXP_IDLE, [FC_TCP] = EXP_IDLE,
-		[FC_TCP_RST] = EXP_TCP_RST, [FC_TCP_FIN] = EXP_TCP_FIN,
-		[FC_UDP] = EXP_IDLE, [FC_ICMP] = EXP_IDLE,
-	};
-	uint32_t n = 0, idx, timeout;
+	uint32_t n = 0, idx, next, timeout;
+	const struct rec *r;
 	int cls;
 
 	for (cls = 0; cls < FC_NCLASS; cls++) {
 		timeout = ft->cfg.idle_ms[cls];
-		while ((idx = ft->idle[cls].head) != NIL &&
-		    flow_last(flow_at(ft, idx)) + timeout <= now_ms) {
-			flow_release(ft, idx, 1, idle_reason[cls]);
-			n++;
+		for (idx = ft->idle[cls].head; idx != NIL; idx = next) {
+			r = rec_at(ft, idx);
+			next = r->next[L_IDLE];
+			if (rec_abs(r, r->stamp) + timeout > now_ms)
+				break;
+			/* Stamped long enough ago, but maybe busy since. */
+			if (rec_abs(r, rec_last(r)) + timeout <= now_ms) {
+				rec_release(ft, idx, 1, idle_reason[cls]);
+				n++;
+			}
 		}
 	}
 	while ((idx = ft->active.head) != NIL &&
-	    flow_first(flow_at(ft, idx)) + ft->cfg.maxlife_ms <= now_ms) {
-		flow_release(ft, idx, 1, EXP_ACTIVE);
+	    rec_order(rec_at(ft, idx), L_ACTIVE) + ft->cfg.maxlife_ms <=
+	    now_ms) {
+		rec_release(ft, idx, 1, EXP_ACTIVE);
 		n++;
 	}
+	return n;
+}
+
+/*
+ * Every flow leaves, oldest first.  Nothing needs unlinking one by one:
+ * the table starts over empty, which at shutdown with a million flows
+ * saves a miss per list neighbour and bucket of each.
+ */
+static uint32_t
+release_all(struct flowtable *ft, int export)
+{
+	union flowbuf fb;
+	uint32_t n = 0, idx, i, nbuckets = ft->mask + 1;
+	const struct rec *r;
+
+	for (idx = ft->active.head; idx != NIL; idx = r->next[L_ACTIVE]) {
+		r = rec_at(ft, idx);
+		if (export) {
+			ft->expired(ft->arg, rec_flow(ft, r, &fb), EXP_FORCED);
+			ft->stats.expired[EXP_FORCED]++;
+			ft->stats.flows_expired++;
+		}
+		/* Few flows: clear their buckets; else clear them all. */
+		if (ft->stats.active < nbuckets / 16)
+			ft->buckets[key_hash(ft, &r->key, rec_mac(ft, r)) &
+			    ft->mask] = 0;
+		n++;
+	}
+	if (ft->stats.active >= nbuckets / 16)
+		memset(ft->buckets, 0, (size_t)nbuckets * sizeof(*ft->buckets));
+	for (i = 0; i < FC_NCLASS; i++)
+		ft->idle[i].head = ft->idle[i].tail = NIL;
+	ft->active.head = ft->active.tail = NIL;
+	ft->free_head = NIL;
+	ft->unused = 0;
+	ft->stats.active = 0;
 	return n;
 }
 
 uint32_t
 flowtable_expire_all(struct flowtable *ft)
 {
-	uint32_t n = 0;
-
-	while (ft->active.head != NIL) {
-		flow_release(ft, ft->active.head, 1, EXP_FORCED);
-		n++;
-	}
-	return n;
+	return release_all(ft, 1);
 }
 
 uint32_t
 flowtable_delete_all(struct flowtable *ft)
 {
-	uint32_t n = 0;
-
-	while (ft->active.head != NIL) {
-		flow_release(ft, ft->active.head, 0, EXP_FORCED);
-		n++;
-	}
-	return n;
+	return release_all(ft, 0);
 }
 
 void
 flowtable_foreach(const struct flowtable *ft,
     void (*fn)(void *arg, const struct flow *f), void *arg)
 {
+	union flowbuf fb;
 	uint32_t idx, next;
 
 	for (idx = ft->active.head; idx != NIL; idx = next) {
-		next = flow_at(ft, idx)->next[L_ACTIVE];
-		fn(arg, flow_at(ft, idx));
+		next = rec_at(ft, idx)->next[L_ACTIVE];
+		fn(arg, rec_flow(ft, rec_at(ft, idx), &fb));
 	}
 }

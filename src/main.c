@@ -53,9 +53,18 @@ advance_clock(struct probe *p, uint64_t now_ms)
 	exporter_set_clock(p->ex, p->now_ms);
 }
 
+/* Account the packets decoded so far. */
+static void
+probe_flush(struct probe *p)
+{
+	flowtable_account_batch(p->ft, p->batch, p->nbatch);
+	p->nbatch = 0;
+}
+
 void
 probe_expire(struct probe *p, int all)
 {
+	probe_flush(p);
 	exporter_set_clock(p->ex, p->now_ms);
 	if (all)
 		flowtable_expire_all(p->ft);
@@ -71,11 +80,15 @@ on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
     int dlt, uint32_t ifindex)
 {
 	struct probe *p = arg;
-	struct packet pkt;
+	struct packet *pkt = &p->batch[p->nbatch];
 	enum decode_result r;
 	uint32_t notes;
 	int n;
 
+	if (h == NULL) {	/* the capture's batch is done */
+		probe_flush(p);
+		return;
+	}
 	p->packets_seen++;
 	if (p->cfg.sampling > 1 &&
 	    p->sample_counter++ % p->cfg.sampling != 0) {
@@ -83,31 +96,35 @@ on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
 		return;
 	}
 	/* Rounded to the millisecond, as collectors store it. */
-	pkt.ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
+	pkt->ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
 	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
-	r = decode_packet(dlt, data, h->caplen, h->len, &pkt);
+	r = decode_packet(dlt, data, h->caplen, h->len, pkt);
 	if (r != DECODE_OK) {
 		p->decode_drops[r]++;
 		p->totals.ignored_packets++;
 		return;
 	}
-	for (notes = pkt.notes, n = 0; notes != 0; notes >>= 1, n++)
+	for (notes = pkt->notes, n = 0; notes != 0; notes >>= 1, n++)
 		if (notes & 1)
 			p->decode_notes[n]++;
-	if (pkt.ifindex == 0)
-		pkt.ifindex = ifindex;
-	if (pkt.ts_ms > p->now_ms) {
+	if (pkt->ifindex == 0)
+		pkt->ifindex = ifindex;
+	if (pkt->ts_ms > p->now_ms) {
 		if (p->now_ms == 0)
-			p->next_expiry_ms = pkt.ts_ms +
+			p->next_expiry_ms = pkt->ts_ms +
 			    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
-		advance_clock(p, pkt.ts_ms);
-		if (p->now_ms >= p->next_expiry_ms)
+		advance_clock(p, pkt->ts_ms);
+		if (p->now_ms >= p->next_expiry_ms) {
+			/* Expiry accounts the packets before this one. */
 			probe_expire(p, 0);
+			p->batch[0] = *pkt;
+			pkt = &p->batch[0];
+		}
 	}
 	if (p->cfg.psamp)
-		exporter_packet(p->ex, &pkt);	/* a record per packet */
-	else
-		flowtable_account(p->ft, &pkt);
+		exporter_packet(p->ex, pkt);	/* a record per packet */
+	else if (++p->nbatch == PROBE_BATCH)
+		probe_flush(p);
 }
 
 static void

@@ -80,7 +80,7 @@ struct gen_tally {
 };
 
 struct gen_truth_line {
-	char		key[128];	/* src dst proto sport dport, tab-joined */
+	char		key[128];	/* src dst proto sport dport */
 	uint8_t		field[5];	/* offset of each field in key */
 	uint32_t	flow;
 	int		dir;
@@ -118,7 +118,8 @@ gen_rand(const struct gen *g, uint64_t a, uint64_t b, uint64_t c)
 static double
 gen_unit(const struct gen *g, uint64_t a, uint64_t b, uint64_t c)
 {
-	return (double)(gen_rand(g, a, b, c) >> 11) * (1.0 / 9007199254740992.0);
+	return (double)(gen_rand(g, a, b, c) >> 11) /
+	    9007199254740992.0;		/* 2^53 */
 }
 
 enum { R_KIND = 1, R_AF, R_END, R_PORT, R_VLAN, R_SERVER, R_COUNT, R_GAP,
@@ -183,7 +184,8 @@ gen_flow_shape(struct gen *g, uint32_t i)
 	dur_s = f->count > 1 ? gap_s * (f->count - 1) : 0;
 
 	/* Some flows fall silent past an idle timeout, then resume. */
-	if (total_s >= 60 && f->count >= 4 && gen_unit(g, R_PAUSE, i, 0) < 0.05) {
+	if (total_s >= 60 && f->count >= 4 &&
+	    gen_unit(g, R_PAUSE, i, 0) < 0.05) {
 		f->pause_at = f->count / 2;
 		f->pause_us = (uint64_t)((20.0 + 20.0 *
 		    gen_unit(g, R_PAUSE, i, 1)) * 1e6);
@@ -302,7 +304,8 @@ gen_packet(const struct gen *g, uint32_t flow, uint32_t seq,
 			data = seq - 3;
 			p->dir = data % 3 != 0;
 			p->flags = TH_PSH | TH_ACK;
-			p->ip_len = p->dir ? gen_size(g, flow, seq, 200, GEN_MTU) :
+			p->ip_len = p->dir ?
+			    gen_size(g, flow, seq, 200, GEN_MTU) :
 			    gen_size(g, flow, seq, hdr + 1, 600);
 		}
 		break;
