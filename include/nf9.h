@@ -55,14 +55,24 @@ size_t		 nf9_encode(struct nf9 *enc, struct export_stream *st,
 		    const struct export_clock *clk, int with_templates,
 		    const struct flow_record *recs, size_t n, struct wbuf *w);
 /*
- * Encode a control message: the templates and options templates when
- * with_templates, then one options record per options template (the
- * sampling selector when sampling or PSAMP, and the exporter statistics
- * from ov).  Returns the number of options data records written; w's
- * overflow flag says when w was too small.
+ * A control series: the templates and options templates (when
+ * with_templates), then one options record per options template (the
+ * sampling selector when sampling or PSAMP, the exporter statistics).
+ * Start with next = 0; records counts the options records written.
  */
-size_t		 nf9_encode_control(struct nf9 *enc, struct export_stream *st,
-		    const struct export_clock *clk, int with_templates,
-		    const struct nf9_optvals *ov, struct wbuf *w);
+struct nf9_control {
+	int		with_templates;
+	size_t		next;
+	size_t		records;
+};
+
+/*
+ * Encode the next message of a control series into w: as many whole
+ * items as fit.  Returns 1 when the series is complete, 0 when another
+ * message is needed, -1 when an item does not fit even alone.
+ */
+int		 nf9_encode_control(struct nf9 *enc, struct export_stream *st,
+		    const struct export_clock *clk, const struct nf9_optvals *ov,
+		    struct nf9_control *ctl, struct wbuf *w);
 
 #endif /* NF9_H */

@@ -788,39 +788,47 @@ send_control(struct exporter *ex, struct collector *c,
     const struct export_clock *clk)
 {
 	struct export_stream *st = &c->stream;
-	struct export_stream saved = *st;
+	struct export_stream saved;
+	struct nf9_control ctl;
 	struct nf9_optvals ov;
 	struct wbuf w;
-	int tmpl = !st->tmpl_sent || !is_stream(ex);
-	size_t n;
+	int r;
 
-	memset(&ov, 0, sizeof(ov));
-	ov.messages = c->stats.packets;
-	ov.records = c->stats.records;
-	ov.octets = c->stats.octets;
-	ov.ignored_packets = ex->probe ? ex->probe->ignored_packets : 0;
-	ov.notsent_records = ex->stats.unexportable + c->stats.lost_records;
-	ov.notsent_packets = ex->stats.unexportable_packets +
-	    c->stats.lost_packets;
-	ov.process_id = ex->process_id;
-	wbuf_init(&w, ex->ctl, msg_limit(ex));
-	n = nf9_encode_control(ex->nf9, st, clk, tmpl, &ov, &w);
-	if (w.overflow) {
-		*st = saved;
-		if (!ex->warned_fit++)
-			log_warnx("export: templates do not fit a message of "
-			    "%zu bytes; raise mtu", msg_limit(ex));
-		return;
-	}
-	st->packets++;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.with_templates = !st->tmpl_sent || !is_stream(ex);
+	do {
+		/* What was sent before this message, for its statistics. */
+		memset(&ov, 0, sizeof(ov));
+		ov.messages = c->stats.packets;
+		ov.records = c->stats.records;
+		ov.octets = c->stats.octets;
+		ov.ignored_packets = ex->probe ? ex->probe->ignored_packets : 0;
+		ov.notsent_records = ex->stats.unexportable +
+		    c->stats.lost_records;
+		ov.notsent_packets = ex->stats.unexportable_packets +
+		    c->stats.lost_packets;
+		ov.process_id = ex->process_id;
+		saved = *st;
+		wbuf_init(&w, ex->ctl, msg_limit(ex));
+		r = nf9_encode_control(ex->nf9, st, clk, &ov, &ctl, &w);
+		if (r == -1) {
+			*st = saved;
+			if (!ex->warned_fit++)
+				log_warnx("export: a template does not fit a "
+				    "message of %zu bytes; raise mtu",
+				    msg_limit(ex));
+			return;
+		}
+		st->packets++;
+		if (ctl.with_templates)
+			ex->stats.templates++;
+		collector_send(ex, c, w.buf, w.len, 0, 0);
+	} while (r == 0);
 	st->tmpl_at_packet = st->packets;
 	st->tmpl_at_ms = ex->clk.now_ms;
-	if (tmpl) {
+	if (ctl.with_templates)
 		st->tmpl_sent = 1;
-		ex->stats.templates++;
-	}
-	ex->stats.options += n;
-	collector_send(ex, c, w.buf, w.len, 0, 0);
+	ex->stats.options += ctl.records;
 }
 
 /* sysUpTime-relative times must stay well inside 32 bits of ms. */

@@ -61,12 +61,25 @@ struct template {
 
 enum { OPT_SAMPLING, OPT_STATS, NOPTTEMPLATES };
 
+/* What a control message carries, in order: one set each. */
+enum item_kind { ITEM_TEMPLATE, ITEM_OPTIONS_TEMPLATE, ITEM_OPTIONS_RECORD };
+
+struct item {
+	enum item_kind		 kind;
+	const struct template	*t;
+};
+
+#define MAX_ITEMS	(NTEMPLATES + 2 * NOPTTEMPLATES)
+
 struct nf9 {
 	struct nf9_options	opt;
 	struct template		tmpl[NTEMPLATES];
 	struct template		otmpl[NOPTTEMPLATES];
 	int			oenabled[NOPTTEMPLATES];
 	size_t			nopt;	/* options templates enabled */
+	struct item		items[MAX_ITEMS];
+	size_t			nitems;
+	size_t			first_record;	/* items[] index */
 };
 
 static uint32_t
@@ -404,6 +417,18 @@ nf9_new(const struct nf9_options *opt)
 		opt_build(&enc->otmpl[i], &enc->opt, i);
 		enc->nopt += enc->oenabled[i] != 0;
 	}
+	for (kind = 0; kind < NTEMPLATES; kind++)
+		enc->items[enc->nitems++] = (struct item){ ITEM_TEMPLATE,
+		    &enc->tmpl[kind] };
+	for (i = 0; i < NOPTTEMPLATES; i++)
+		if (enc->oenabled[i])
+			enc->items[enc->nitems++] = (struct item){
+			    ITEM_OPTIONS_TEMPLATE, &enc->otmpl[i] };
+	enc->first_record = enc->nitems;
+	for (i = 0; i < NOPTTEMPLATES; i++)
+		if (enc->oenabled[i])
+			enc->items[enc->nitems++] = (struct item){
+			    ITEM_OPTIONS_RECORD, &enc->otmpl[i] };
 	return enc;
 }
 
@@ -582,27 +607,90 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 	return i;
 }
 
-size_t
-nf9_encode_control(struct nf9 *enc, struct export_stream *st,
-    const struct export_clock *clk, int with_templates,
-    const struct nf9_optvals *ov, struct wbuf *w)
+static size_t
+fields_size(const struct template *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->nfields; i++)
+		n += t->fields[i]->pen ? 8 : 4;
+	return n;
+}
+
+static uint16_t
+item_set(const struct nf9 *enc, const struct item *it)
 {
 	int v9 = enc->opt.version == 9;
-	size_t hdr, set_off, count = 0, nrec = 0, i;
+
+	switch (it->kind) {
+	case ITEM_TEMPLATE:
+		return v9 ? V9_TEMPLATE_SET : IPFIX_TEMPLATE_SET;
+	case ITEM_OPTIONS_TEMPLATE:
+		return v9 ? V9_OPTIONS_SET : IPFIX_OPTIONS_SET;
+	default:
+		return it->t->id;
+	}
+}
+
+static size_t
+item_size(const struct item *it)
+{
+	switch (it->kind) {
+	case ITEM_TEMPLATE:
+		return 4 + fields_size(it->t);
+	case ITEM_OPTIONS_TEMPLATE:
+		return 6 + fields_size(it->t);
+	default:
+		return it->t->reclen;
+	}
+}
+
+int
+nf9_encode_control(struct nf9 *enc, struct export_stream *st,
+    const struct export_clock *clk, const struct nf9_optvals *ov,
+    struct nf9_control *ctl, struct wbuf *w)
+{
+	int v9 = enc->opt.version == 9, cur = -1;
+	size_t hdr, set_off = (size_t)-1, need, nitems = 0, nrec = 0;
 	struct ie_src src = { NULL, clk, &enc->opt, ov };
+	const struct item *it;
+	uint16_t sid;
 
 	if ((hdr = put_header(enc, w)) == (size_t)-1)
-		return 0;
-	if (with_templates)
-		count += put_templates(enc, w);
-	for (i = 0; i < NOPTTEMPLATES; i++) {
-		if (!enc->oenabled[i])
-			continue;
-		set_off = set_open(w, enc->otmpl[i].id);
-		put_record(w, &enc->otmpl[i], &src);
-		set_close(w, set_off, v9);
-		nrec++;
+		return -1;
+	if (!ctl->with_templates && ctl->next < enc->first_record)
+		ctl->next = enc->first_record;
+	for (; ctl->next < enc->nitems; ctl->next++, nitems++) {
+		it = &enc->items[ctl->next];
+		sid = item_set(enc, it);
+		/* The item, a set header when the set changes, v9 padding. */
+		need = item_size(it) + (sid != cur ? 4 : 0) + (v9 ? 3 : 0);
+		if (wbuf_room(w) < need)
+			break;
+		if (sid != cur) {
+			set_close(w, set_off, v9);
+			set_off = set_open(w, sid);
+			cur = sid;
+		}
+		switch (it->kind) {
+		case ITEM_TEMPLATE:
+			put_template(w, it->t);
+			break;
+		case ITEM_OPTIONS_TEMPLATE:
+			put_options_template(w, it->t, v9);
+			break;
+		case ITEM_OPTIONS_RECORD:
+			put_record(w, it->t, &src);
+			nrec++;
+			break;
+		}
 	}
-	finish_header(enc, st, clk, w, hdr, count + nrec, nrec);
-	return nrec;
+	if (nitems == 0 && ctl->next < enc->nitems) {
+		w->overflow = 1;
+		return -1;
+	}
+	set_close(w, set_off, v9);
+	finish_header(enc, st, clk, w, hdr, nitems, nrec);
+	ctl->records += nrec;
+	return ctl->next == enc->nitems;
 }

@@ -75,6 +75,13 @@ printf 'domain_id = 4242\ntemplate_packets = 3\n' >"$conf"
 case_ v10-refresh3 $mixed "-v 10 -f $conf" --domain 4242 --refresh 3
 case_ v9-refresh3 $mixed "-v 9 -f $conf" --domain 4242 --refresh 3
 
+# Small messages: templates and options records split across several.
+small=$out/mtu.conf
+printf 'mtu = 256\n' >"$small"
+case_ v10-mtu256 $mixed "-v 10 -s 10 -f $small" --sampling 10
+case_ v9-mtu256 $v6 "-v 9 -f $small"
+case_ v10b-mtu256 $v6 "-v 10 -b -x 10 -f $small"
+
 # Element values true to the original packets: VLANs (keyed with -T
 # vlan), QinQ inner VLAN, MPLS labels (-x), interfaces and direction.
 for f in eth_vlan_8021q_http.pcap eth_qinq_8100x2_http.pcap \
