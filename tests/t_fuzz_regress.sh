@@ -13,8 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 B=${B:-.}
 shared=${SHARED:-$top/../shared}
-out=tests/out/fuzz-regress
-rm -rf "$out"; mkdir -p "$out"
+# A directory per run, so parallel runs never share one; kept on failure.
+mkdir -p tests/out
+out=$(mktemp -d tests/out/fuzz-regress.XXXXXX) || exit 1
 pass=0; fail=0
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=1
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}:halt_on_error=1
@@ -65,5 +66,6 @@ else
 	echo "FAIL $B/tests/pcap2seeds or $shared/pcaps missing (make fuzz-replay)"
 fi
 
+[ $fail -eq 0 ] && rm -rf "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

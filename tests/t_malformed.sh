@@ -88,8 +88,10 @@ list_captures() {
 	}' "$pcaps/SOURCES.md"
 }
 
-out=$top/tests/out/malformed
-rm -rf "$out"; mkdir -p "$out"
+# A directory per run: parallel runs (make check beside check-asan) must
+# not share one.  Kept when something failed.
+mkdir -p "$top/tests/out"
+out=$(mktemp -d "$top/tests/out/malformed.XXXXXX") || exit 1
 pass=0; fail=0; port=$((20000 + RANDOM % 30000))
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
@@ -239,5 +241,6 @@ fi
 while IFS=$'\t' read -r f status chk; do
 	run_one "$f" "$status" "$chk"
 done <"$out/list"
+[ $fail -eq 0 ] && rm -rf "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
