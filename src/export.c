@@ -501,9 +501,9 @@ collector_open(struct exporter *ex, const char *spec, struct collector *c)
 			log_warn("collector %s: %s socket", spec,
 			    cfg->transport == EXPORT_SCTP ? "SCTP" : "TCP");
 			if (cfg->transport == EXPORT_SCTP)
-				log_warnx("SCTP is not available here (load "
-				    "the sctp kernel module) or use -P udp "
-				    "or -P tcp");
+				log_warnx("SCTP is not available on this "
+				    "system: load the sctp kernel module "
+				    "(modprobe sctp), or use -P udp or -P tcp");
 			return -1;
 		}
 		close(fd);
