@@ -514,10 +514,20 @@ set_close(struct wbuf *w, size_t set_off, int v9)
 {
 	if (set_off == (size_t)-1)
 		return;
+	/* A full buffer takes no padding: stop rather than spin. */
 	if (v9)
-		while ((w->len - set_off) % 4 != 0)
+		while (!w->overflow && (w->len - set_off) % 4 != 0)
 			wbuf_u8(w, 0);
 	wbuf_put_be16_at(w, set_off + 2, (uint16_t)(w->len - set_off));
+}
+
+/* Bytes the open set's v9 padding will take when it is closed. */
+static size_t
+set_pad(const struct wbuf *w, size_t set_off, int v9)
+{
+	if (!v9 || set_off == (size_t)-1)
+		return 0;
+	return (4 - (w->len - set_off) % 4) % 4;
 }
 
 /* Every template and options template; returns how many. */
@@ -590,8 +600,12 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 		count += put_templates(enc, w);
 	for (i = 0; i < n; i++) {
 		t = tmpl_for(enc, &recs[i]);
-		/* Room for the record, a new set header, and v9 padding. */
-		need = t->reclen + (t != cur ? 4 : 0) + (v9 ? 3 : 0);
+		/*
+		 * Room for the record, v9 padding, and on a new set its
+		 * header and the padding that closes the previous one.
+		 */
+		need = t->reclen + (t != cur ? set_pad(w, set_off, v9) + 4 :
+		    0) + (v9 ? 3 : 0);
 		if (wbuf_room(w) < need)
 			break;
 		if (t != cur) {
@@ -663,8 +677,12 @@ nf9_encode_control(struct nf9 *enc, struct export_stream *st,
 	for (; ctl->next < enc->nitems; ctl->next++, nitems++) {
 		it = &enc->items[ctl->next];
 		sid = item_set(enc, it);
-		/* The item, a set header when the set changes, v9 padding. */
-		need = item_size(it) + (sid != cur ? 4 : 0) + (v9 ? 3 : 0);
+		/*
+		 * The item, v9 padding, and when the set changes its header
+		 * and the padding that closes the previous set.
+		 */
+		need = item_size(it) + (sid != cur ? set_pad(w, set_off, v9) +
+		    4 : 0) + (v9 ? 3 : 0);
 		if (wbuf_room(w) < need)
 			break;
 		if (sid != cur) {
