@@ -147,6 +147,11 @@ split_hostport(const char *spec, char *host, size_t hostlen, char *port,
 	if (n == 0 || n >= hostlen || strlen(colon + 1) == 0 ||
 	    strlen(colon + 1) >= portlen)
 		return -1;
+	/* getaddrinfo takes 99999 as port 34463: numbers must be ports. */
+	if (strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	    (strlen(colon + 1) > 5 || atoi(colon + 1) < 1 ||
+	    atoi(colon + 1) > 65535))
+		return -1;
 	memcpy(host, spec, n);
 	host[n] = '\0';
 	strcpy(port, colon + 1);
@@ -479,8 +484,8 @@ collector_open(struct exporter *ex, const char *spec, struct collector *c)
 	c->backoff_ms = RETRY_FIRST_MS;
 	snprintf(c->stats.name, sizeof(c->stats.name), "%s", spec);
 	if (split_hostport(spec, host, sizeof(host), port, sizeof(port))) {
-		log_warnx("collector \"%s\": expected host:port or [v6addr]:port",
-		    spec);
+		log_warnx("collector \"%s\": expected host:port or "
+		    "[v6addr]:port, port 1..65535", spec);
 		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
