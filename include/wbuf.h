@@ -7,6 +7,7 @@
 #ifndef WBUF_H
 #define WBUF_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -77,16 +78,44 @@ wbuf_bytes(struct wbuf *w, const void *src, size_t n)
 		memcpy(w->buf + off, src, n);
 }
 
-/* Big-endian unsigned integer of 1..8 bytes (network order, truncating). */
+/*
+ * Big-endian unsigned integer of 1..8 bytes (network order, truncating).
+ * Encoders write every field of every record through this, so it stores
+ * without zeroing first and swaps whole words for the common sizes.
+ */
 static inline void
 wbuf_be(struct wbuf *w, uint64_t v, size_t n)
 {
-	size_t off = wbuf_reserve(w, n), i;
+	uint8_t *p;
+	uint32_t v32;
+	uint64_t v64;
+	size_t i;
 
-	if (off == (size_t)-1)
+	if (w->overflow || wbuf_room(w) < n) {
+		w->overflow = 1;
 		return;
+	}
+	p = w->buf + w->len;
+	w->len += n;
+	switch (n) {
+	case 1:
+		p[0] = (uint8_t)v;
+		return;
+	case 2:
+		p[0] = (uint8_t)(v >> 8);
+		p[1] = (uint8_t)v;
+		return;
+	case 4:
+		v32 = htobe32((uint32_t)v);
+		memcpy(p, &v32, 4);
+		return;
+	case 8:
+		v64 = htobe64(v);
+		memcpy(p, &v64, 8);
+		return;
+	}
 	for (i = 0; i < n; i++)
-		w->buf[off + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
 static inline void wbuf_u8(struct wbuf *w, uint8_t v) { wbuf_be(w, v, 1); }
