@@ -158,8 +158,9 @@ void		 exporter_packet(struct exporter *ex, const struct packet *pkt);
  */
 void		 exporter_flush(struct exporter *ex);
 /*
- * At exit: flush, then give TCP/SCTP connections up to a few seconds to
- * connect and drain their backlog.  Blocks; never call it while capturing.
+ * At exit: flush, send each v9/IPFIX collector a last statistics record,
+ * then give TCP/SCTP connections up to a few seconds to connect and
+ * drain their backlog.  Blocks; never call it while capturing.
  */
 void		 exporter_finish(struct exporter *ex);
 /* Send templates on the next datagram (softflowctl send-template). */

@@ -790,7 +790,7 @@ control_due(const struct exporter *ex, const struct export_stream *st)
  */
 static void
 send_control(struct exporter *ex, struct collector *c,
-    const struct export_clock *clk)
+    const struct export_clock *clk, int final)
 {
 	struct export_stream *st = &c->stream;
 	struct export_stream saved;
@@ -800,7 +800,7 @@ send_control(struct exporter *ex, struct collector *c,
 	int r;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.with_templates = !st->tmpl_sent || !is_stream(ex);
+	ctl.with_templates = !st->tmpl_sent || (!is_stream(ex) && !final);
 	do {
 		/* What was sent before this message, for its statistics. */
 		memset(&ov, 0, sizeof(ov));
@@ -934,7 +934,7 @@ deliver(struct exporter *ex, struct collector *c,
 		}
 	}
 	if (control_due(ex, &c->stream))
-		send_control(ex, c, clk);
+		send_control(ex, c, clk, 0);
 	if (encode_data(ex, &c->stream, clk, recs, k, &w, &full) != k)
 		log_warnx("export: collector %s: message shapes differ; "
 		    "please report", c->stats.name);
@@ -1109,6 +1109,18 @@ exporter_finish(struct exporter *ex)
 	unsigned i, n;
 
 	exporter_flush(ex);
+	/* A last statistics record, so collectors learn the final totals. */
+	for (i = 0; ex->nf9 != NULL && i < ex->ncol; i++) {
+		struct collector *c = &ex->col[i];
+		struct export_clock clk = ex->clk;
+
+		if (!c->stream.tmpl_sent || (is_stream(ex) &&
+		    c->state == C_DOWN))
+			continue;
+		if (clk.now_ms - clk.boot_ms >= UPTIME_SPAN)
+			clk.boot_ms = (clk.now_ms / 1000) * 1000 - 1000;
+		send_control(ex, c, &clk, 1);
+	}
 	if (!is_stream(ex))
 		return;
 	while ((now = mono_ms()) < deadline) {

@@ -98,7 +98,8 @@ replay() {	# tag transport capture args...
 	else
 		bad "$tag: exit $rc, $conns connections, errors $errs," \
 		    "templates first $first, got $got want $want, records" \
-		    "$recs/$(stat "$e" records), messages $msgs (see $dir)"
+		    "$recs/$(stat "$e" records), messages" \
+		    "$msgs/$(stat "$e" "packets{collector=$c}") (see $dir)"
 		rxq "$sum" 'C[0]["errors"][:3] if C else None'
 	fi
 }

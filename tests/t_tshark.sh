@@ -75,6 +75,16 @@ printf 'domain_id = 4242\ntemplate_packets = 3\n' >"$conf"
 case_ v10-refresh3 $mixed "-v 10 -f $conf" --domain 4242 --refresh 3
 case_ v9-refresh3 $mixed "-v 9 -f $conf" --domain 4242 --refresh 3
 
+# Template refresh every T seconds of (replayed) time.
+tconf=$out/interval.conf
+printf 'template_interval = 2\ntemplate_packets = 100000\n' >"$tconf"
+case_ v10-interval2 $mixed "-v 10 -f $tconf" --interval 2
+case_ v9-interval2 $mixed "-v 9 -f $tconf" --interval 2
+
+# Packets the decoder drops reach ignoredPacketTotalCount.
+case_ v10-ignored eth_gre_various_vlan.pcap "-v 10 -f $conf" --domain 4242
+case_ v9-ignored eth_pppoe_session.pcap "-v 9 -f $conf" --domain 4242
+
 # Small messages: templates and options records split across several.
 small=$out/mtu.conf
 printf 'mtu = 256\n' >"$small"

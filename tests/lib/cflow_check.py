@@ -19,6 +19,11 @@ collector, nothing lost); PROBE.err holds its exit statistics.  Checks:
   octets and flow records sent before it;
 - --domain: every v9/IPFIX header carries that observation domain;
 - --refresh N: templates come back exactly every N+1 messages;
+- --interval T: no data message is more than T s (export times) after
+  the last templates, and templates came at least three times;
+- statistics: ignoredPacketTotalCount never decreases nor passes the
+  decoder's drops; the last message is a statistics record with the
+  final decoder drops and unexportable records and packets;
 - sampling: announced as 1 in N (v5 header, v9 SAMPLING_INTERVAL, IPFIX
   selector with samplingPacketSpace N-1), or not announced at all;
 - --orig: every TCP/UDP record's inner VLAN, MPLS labels (--mpls N),
@@ -92,11 +97,14 @@ def decode(pcap, port):
         for f in cflow.findall("field"):
             if f.get("name"):
                 top.setdefault(f.get("name"), f.get("show"))
+        hdr = fields_of(cflow)
         fr = {"udp_payload": num(first(fields_of(udp), "udp.length")) - 8,
               "version": num(top.get("cflow.version")),
               "len": num(top.get("cflow.len")),
               "count": num(top.get("cflow.count")),
               "sequence": num(top.get("cflow.sequence")),
+              "export_time": num(first(hdr, "cflow.exporttime") or
+                                 first(hdr, "cflow.unix_secs")),
               "domain": num(top.get("cflow.od_id") or
                             top.get("cflow.source_id")),
               "samplingmode": num(top.get("cflow.samplingmode")),
@@ -165,6 +173,10 @@ def check_frames(frames, args, stats):
     sent_msgs = sent_oct = sent_rec = 0
     next_seq = None
     last_tmpl = 0
+    last_stats, last_ignored = None, 0
+    tmpl_time, ntmpl = None, 0
+    drops = sum(v for k, v in stats["decoder"].items()
+                if k.startswith("dropped{"))
     sampling_seen = False
     for i, fr in enumerate(frames, 1):
         data = sum(len(r) for sid, r in fr["sets"] if sid != 0)
@@ -182,6 +194,12 @@ def check_frames(frames, args, stats):
         if version in (9, 10) and fr["domain"] != args.domain:
             problem("frame %d: domain %d, want %d" %
                     (i, fr["domain"], args.domain))
+        if fr["templates"]:
+            tmpl_time, ntmpl = fr["export_time"], ntmpl + 1
+        elif args.interval and flows and tmpl_time is not None and \
+                fr["export_time"] - tmpl_time > args.interval:
+            problem("frame %d: templates %d s old, refresh every %d s" %
+                    (i, fr["export_time"] - tmpl_time, args.interval))
         if fr["templates"]:
             if args.refresh and last_tmpl and i - last_tmpl != \
                     args.refresh + 1:
@@ -217,10 +235,13 @@ def check_frames(frames, args, stats):
                         problem("frame %d: statistics say messages %d octets"
                                 " %d records %d; sent before it %d %d %d" %
                                 (i, *got, sent_msgs, sent_oct, sent_rec))
-                    if num(first(rec, "cflow.notsent_flows")) != \
-                            stats["export"].get("unexportable_records", 0):
-                        problem("frame %d: notSentFlowTotalCount %s" %
-                                (i, first(rec, "cflow.notsent_flows")))
+                    last_stats = rec
+                    ignored = num(first(rec, "cflow.ignore_packets"))
+                    if ignored < last_ignored or ignored > drops:
+                        problem("frame %d: ignoredPacketTotalCount %d after "
+                                "%d, decoder dropped %d" %
+                                (i, ignored, last_ignored, drops))
+                    last_ignored = ignored
                 elif sid == TMPL_SAMPLING:
                     nopt += 1
                     sampling_seen = True
@@ -231,6 +252,23 @@ def check_frames(frames, args, stats):
         sent_msgs += 1
         sent_oct += fr["udp_payload"]
         sent_rec += flows
+    if args.interval and ntmpl < 3:
+        problem("only %d template messages: the interval went untested" %
+                ntmpl)
+    # The last statistics record, sent at exit, has the final totals.
+    exp = stats["export"]
+    if version in (9, 10) and (last_stats is None or
+                               frames[-1]["sets"][-1][0] != TMPL_STATS):
+        problem("no statistics record in the last message")
+    elif version in (9, 10):
+        final = (num(first(last_stats, "cflow.ignore_packets")),
+                 num(first(last_stats, "cflow.notsent_flows")),
+                 num(first(last_stats, "cflow.notsent_packets")))
+        want = (drops, exp.get("unexportable_records", 0),
+                exp.get("unexportable_packets", 0))
+        if final != want:
+            problem("final statistics ignored/notsent records/packets %s, "
+                    "probe says %s" % (final, want))
     announced = args.sampling > 1 or args.psamp
     if version in (9, 10) and announced != sampling_seen:
         problem("sampling options record %s" %
@@ -414,6 +452,7 @@ def main():
     ap.add_argument("--prec", type=int, default=1)
     ap.add_argument("--domain", type=int, default=0)
     ap.add_argument("--refresh", type=int, default=0)
+    ap.add_argument("--interval", type=int, default=0)
     args = ap.parse_args()
     expert(args.pcap, args.port)
     frames = decode(args.pcap, args.port)
