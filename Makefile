@@ -92,7 +92,7 @@ FUZZ_NAMES = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_B = build/fuzz
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
-	$(FUZZ_SAN) -Wno-error
+	$(FUZZ_SAN) -Wno-error=format-nonliteral -Wno-error=unused-function
 FUZZ_SECONDS ?= 60
 SHARED ?= ../shared
 

@@ -29,6 +29,13 @@ check(int ok, const char *what)
 	}
 }
 
+static void
+remove_conf(void)
+{
+	if (conf_path[0] != '\0')
+		unlink(conf_path);
+}
+
 static int
 write_conf(const uint8_t *data, size_t len)
 {
@@ -41,6 +48,7 @@ write_conf(const uint8_t *data, size_t len)
 		if ((fd = mkstemp(conf_path)) == -1)
 			return -1;
 		close(fd);
+		atexit(remove_conf);
 	}
 	if ((fp = fopen(conf_path, "wb")) == NULL)
 		return -1;

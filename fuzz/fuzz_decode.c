@@ -80,6 +80,33 @@ encode_nf5(int version, struct export_stream *st,
 }
 
 static void
+encode_control(int i, const struct export_clock *clk,
+    const struct nf9_optvals *ov, int tmpl, size_t cap)
+{
+	struct nf9_control ctl;
+	struct wbuf w;
+	int r, msgs = 0;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.with_templates = tmpl;
+	do {
+		wbuf_init(&w, S.dgram, cap);
+		r = nf9_encode_control(S.enc[i], &S.st[i], clk, ov, &ctl, &w);
+		check(w.len <= cap, "a control message stays in its datagram");
+		if (r == -1) {
+			check(cap < sizeof(S.dgram),
+			    "every control item fits a full datagram");
+			return;
+		}
+		check(!w.overflow, "a control message is whole");
+		if (enc_opts[i].version == 10)
+			check(w.len == ((size_t)S.dgram[2] << 8 | S.dgram[3]),
+			    "IPFIX header length is the control message's");
+	} while (r == 0 && ++msgs < 64);
+	check(r == 1, "a control series ends");
+}
+
+static void
 encode_nf9(int i, const struct export_clock *clk,
     const struct flow_record *recs, size_t n, const struct nf9_optvals *ov)
 {
@@ -98,13 +125,13 @@ encode_nf9(int i, const struct export_clock *clk,
 	k = nf9_encode(S.enc[i], &S.st[i], clk, !tmpl, recs, n, &w);
 	check(k <= n && w.len <= TINY_DGRAM, "short datagram stays in bounds");
 
-	/* Options records: the sampling selector, the exporter statistics. */
-	wbuf_init(&w, S.dgram, sizeof(S.dgram));
-	(void)nf9_encode_control(S.enc[i], &S.st[i], clk, tmpl, ov, &w);
-	check(!w.overflow, "options records fit a datagram");
-	if (enc_opts[i].version == 10)
-		check(w.len == ((size_t)S.dgram[2] << 8 | S.dgram[3]),
-		    "IPFIX header length is the control message's");
+	/*
+	 * Control series (templates, the sampling selector, the exporter
+	 * statistics): whole messages in a datagram, and a bounded series
+	 * in one too small for some items.
+	 */
+	encode_control(i, clk, ov, tmpl, sizeof(S.dgram));
+	encode_control(i, clk, ov, !tmpl, TINY_DGRAM);
 }
 
 static void
