@@ -87,6 +87,7 @@ struct exporter {
 	int			 clock_set;
 	int			 warned_v6;
 	int			 warned_fit;
+	int			 warned_shape;
 	struct flow_record	 pending[PENDING_MAX];
 	size_t			 npending;
 	struct export_stats	 stats;
@@ -935,7 +936,8 @@ deliver(struct exporter *ex, struct collector *c,
 	}
 	if (control_due(ex, &c->stream))
 		send_control(ex, c, clk, 0);
-	if (encode_data(ex, &c->stream, clk, recs, k, &w, &full) != k)
+	if (encode_data(ex, &c->stream, clk, recs, k, &w, &full) != k &&
+	    !ex->warned_shape++)
 		log_warnx("export: collector %s: message shapes differ; "
 		    "please report", c->stats.name);
 	collector_send(ex, c, w.buf, w.len, (uint32_t)k, packets);
