@@ -27,6 +27,38 @@ load_le64(const uint8_t *p)
 	return le64toh(v);
 }
 
+void
+siphash13_key(struct siphash_key *sk, const uint8_t key[16])
+{
+	sk->k0 = load_le64(key);
+	sk->k1 = load_le64(key + 8);
+}
+
+uint64_t
+siphash13_words(const struct siphash_key *sk, const uint64_t *w, size_t n,
+    uint64_t last)
+{
+	uint64_t v0 = sk->k0 ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = sk->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = sk->k0 ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = sk->k1 ^ 0x7465646279746573ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v3 ^= w[i];
+		SIPROUND;
+		v0 ^= w[i];
+	}
+	v3 ^= last;
+	SIPROUND;
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
 uint64_t
 siphash13(const uint8_t key[16], const void *data, size_t len)
 {
