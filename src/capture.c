@@ -2,7 +2,13 @@
  * Capture through libpcap.  Live captures are non-blocking and read when
  * the selectable fd is ready; a replay reads one batch per loop turn and
  * re-arms itself, so one event loop serves both.
+ *
+ * A classic pcap file in host byte order, once libpcap has opened it and
+ * vouched for its header, is mapped and its records read in place: no
+ * copy through stdio and libpcap's buffer per packet.  Pages already read
+ * are given back as the replay moves on.  Other files go through libpcap.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -15,6 +21,7 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "cursor.h"
 #include "decode.h"
 #include "log.h"
 
@@ -23,6 +30,15 @@
 #define LIVE_TIMEOUT_MS	100
 /* A replay reads the file in large blocks rather than stdio's 4 KiB. */
 #define FILE_BUFSIZE	(1 << 20)
+/* Classic pcap magic numbers as read in host order: us and ns stamps. */
+#define PCAP_MAGIC_US	0xa1b2c3d4u
+#define PCAP_MAGIC_NS	0xa1b23c4du
+#define PCAP_FILE_HDR	24
+#define PCAP_REC_HDR	16
+/* libpcap's limit on one record; more means a damaged file. */
+#define PCAP_MAX_CAPLEN	262144u
+/* A mapped replay gives back pages it has read in steps this large. */
+#define MAP_RELEASE	(4u << 20)
 
 struct capture {
 	pcap_t			*pcap;
@@ -34,6 +50,16 @@ struct capture {
 	uint32_t		 ifindex;
 	uint64_t		 file_size;
 	char			*file_buf;	/* stdio buffer of a replay */
+	const uint8_t		*map;		/* a mapped replay, or NULL */
+	size_t			 map_len;
+	size_t			 map_released;	/* bytes given back */
+	struct cursor		 rec;		/* its records not yet read */
+	int			 map_nsec;
+	int			 map_error;
+	uint32_t		 snapshot;
+	struct bpf_program	 prog;		/* the filter, for the map */
+	int			 have_prog;
+	char			 errbuf[PCAP_ERRBUF_SIZE];
 	struct event		*ev;
 	capture_packet_fn	 fn;
 	capture_eof_fn		 eof;
@@ -58,8 +84,117 @@ set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 		pcap_freecode(&prog);
 		return -1;
 	}
-	pcap_freecode(&prog);
+	if (c->is_file) {
+		/* A mapped replay filters each record itself. */
+		c->prog = prog;
+		c->have_prog = 1;
+	} else
+		pcap_freecode(&prog);
 	return 0;
+}
+
+/*
+ * Map a classic pcap file libpcap has opened.  Anything else (pcapng,
+ * the other byte order, versions before 2.4 whose lengths may be swapped,
+ * a pipe) stays with libpcap, as does a file that cannot be mapped.
+ */
+static void
+map_open(struct capture *c)
+{
+	FILE *fp = pcap_file(c->pcap);
+	struct stat sb;
+	uint32_t magic;
+	uint16_t version[2];
+	void *m;
+
+	if (fp == NULL || pcap_is_swapped(c->pcap) ||
+	    fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size < PCAP_FILE_HDR ||
+	    (uint64_t)sb.st_size > SIZE_MAX)
+		return;
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
+	    fileno(fp), 0);
+	if (m == MAP_FAILED)
+		return;
+	memcpy(&magic, m, sizeof(magic));
+	memcpy(version, (uint8_t *)m + 4, sizeof(version));
+	if ((magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) ||
+	    version[0] != 2 || version[1] != 4) {
+		munmap(m, (size_t)sb.st_size);
+		return;
+	}
+	(void)madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+	c->map = m;
+	c->map_len = (size_t)sb.st_size;
+	c->map_nsec = magic == PCAP_MAGIC_NS;
+	c->snapshot = (uint32_t)pcap_snapshot(c->pcap);
+	cur_init(&c->rec, c->map + PCAP_FILE_HDR, c->map_len - PCAP_FILE_HDR);
+}
+
+/* Give back the pages the replay has read, a few MiB at a time. */
+static void
+map_release(struct capture *c)
+{
+	size_t done = (size_t)(c->rec.pos - c->map) & ~(size_t)0xfff;
+
+	if (done < c->map_released + MAP_RELEASE)
+		return;
+	(void)madvise((void *)(uintptr_t)(c->map + c->map_released),
+	    done - c->map_released, MADV_DONTNEED);
+	c->map_released = done;
+}
+
+/*
+ * Up to max records of a mapped file to the callback, as pcap_dispatch
+ * does: returns how many, 0 at the end, -1 once a record is broken
+ * (errbuf says how, in libpcap's words).
+ */
+static int
+map_dispatch(struct capture *c, int max)
+{
+	struct pcap_pkthdr h;
+	uint32_t rh[4];
+	const uint8_t *data;
+	int n = 0;
+
+	if (c->map_error)
+		return -1;
+	while (n < max && cur_left(&c->rec) > 0) {
+		if (cur_bytes(&c->rec, rh, sizeof(rh)) == -1) {
+			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
+			    "file; tried to read %d header bytes, only got %zu",
+			    PCAP_REC_HDR, cur_left(&c->rec));
+			goto broken;
+		}
+		if (rh[2] > PCAP_MAX_CAPLEN) {
+			snprintf(c->errbuf, sizeof(c->errbuf), "invalid packet "
+			    "capture length %u, bigger than snaplen of %u",
+			    rh[2], c->snapshot);
+			goto broken;
+		}
+		data = c->rec.pos;
+		if (cur_skip(&c->rec, rh[2]) == -1) {
+			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
+			    "file; tried to read %u captured bytes, only got "
+			    "%zu", rh[2], cur_left(&c->rec));
+			goto broken;
+		}
+		h.ts.tv_sec = rh[0];
+		h.ts.tv_usec = c->map_nsec ? rh[1] / 1000 : rh[1];
+		/* libpcap hands over no more than the file's snap length. */
+		h.caplen = rh[2] < c->snapshot ? rh[2] : c->snapshot;
+		h.len = rh[3];
+		if (c->have_prog && pcap_offline_filter(&c->prog, &h, data) == 0)
+			continue;
+		c->stats.received++;
+		c->fn(c->arg, &h, data, c->dlt, c->ifindex);
+		n++;
+	}
+	map_release(c);
+	return n;
+broken:
+	c->map_error = 1;
+	return n > 0 ? n : -1;
 }
 
 static int
@@ -116,6 +251,7 @@ capture_open_file(const char *path, const struct capture_options *opt,
 	if (check_linktype(c, err, errlen) || set_filter(c, opt->bpf, err,
 	    errlen))
 		goto fail;
+	map_open(c);
 	return c;
 fail:
 	capture_close(c);
@@ -222,7 +358,11 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->paused)
 		return;		/* capture_pause re-arms it */
-	n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler, (u_char *)c);
+	if (c->map)
+		n = map_dispatch(c, BATCH_FILE);
+	else
+		n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler,
+		    (u_char *)c);
 	c->fn(c->arg, NULL, NULL, c->dlt, c->ifindex);
 	if (n > 0) {
 		event_active(c->ev, EV_READ, 0);
@@ -232,7 +372,8 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 		event_active(c->ev, EV_READ, 0);
 		return;
 	}
-	c->eof(c->arg, c, n == 0 ? NULL : pcap_geterr(c->pcap));
+	c->eof(c->arg, c, n == 0 ? NULL : c->map ? c->errbuf :
+	    pcap_geterr(c->pcap));
 }
 
 int
@@ -287,6 +428,10 @@ capture_close(struct capture *c)
 		return;
 	if (c->ev)
 		event_free(c->ev);
+	if (c->map)
+		munmap((void *)(uintptr_t)c->map, c->map_len);
+	if (c->have_prog)
+		pcap_freecode(&c->prog);
 	if (c->pcap)
 		pcap_close(c->pcap);
 	free(c->file_buf);
@@ -311,9 +456,11 @@ capture_progress(const struct capture *c, uint64_t *pos, uint64_t *size)
 	FILE *fp;
 	long off;
 
-	if (!c->is_file || (fp = pcap_file(c->pcap)) == NULL)
+	if (!c->is_file)
 		return -1;
-	if ((off = ftell(fp)) < 0)
+	if (c->map)
+		off = (long)(c->rec.pos - c->map);
+	else if ((fp = pcap_file(c->pcap)) == NULL || (off = ftell(fp)) < 0)
 		return -1;
 	*pos = (uint64_t)off;
 	*size = c->file_size;

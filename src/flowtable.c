@@ -16,6 +16,8 @@
  * already due starts a new one, so flows split exactly at their timeouts
  * however often expiry runs.
  */
+#include <endian.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -40,7 +42,11 @@
 #define OFF_EMPTY_FIRST	INT32_MAX
 #define OFF_EMPTY_LAST	INT32_MIN
 
-/* What a flow is keyed on: 48 bytes, compared whole. */
+/*
+ * What a flow is keyed on: 48 bytes, compared whole.  The last three hold
+ * the low bits of the key's hash: equal keys have equal hashes, so they
+ * compare harmlessly, and removal finds the bucket without rehashing.
+ */
 struct rkey {
 	uint8_t		addr[2][16];	/* [0] is the lower endpoint */
 	uint16_t	port[2];
@@ -49,8 +55,9 @@ struct rkey {
 	uint8_t		proto;
 	uint8_t		tos;
 	uint8_t		af;
-	uint8_t		pad[3];
+	uint8_t		hash[3];
 };
+#define HASH_KEPT	0xffffffu
 
 /*
  * One flow.  Followed in the pool, when the table needs them, by the
@@ -99,6 +106,7 @@ struct flowtable {
 	struct flist		 idle[FC_NCLASS];
 	struct flist		 active;
 	uint8_t			 hashkey[16];
+	struct siphash_key	 sipkey;
 };
 
 /* A struct flow with room for its labels, filled from a record. */
@@ -276,6 +284,7 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	if (getrandom(ft->hashkey, sizeof(ft->hashkey), 0) !=
 	    (ssize_t)sizeof(ft->hashkey))
 		log_warn("getrandom: flow hash key is not random");
+	siphash13_key(&ft->sipkey, ft->hashkey);
 	return ft;
 fail:
 	flowtable_free(ft);
@@ -318,6 +327,21 @@ flowtable_record_size(const struct flowtable *ft)
 	return ft->stride;
 }
 
+/* memcmp of two 16-byte addresses, as two big-endian word compares. */
+static inline int
+addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	if (x[0] != y[0])
+		return be64toh(x[0]) < be64toh(y[0]) ? -1 : 1;
+	if (x[1] != y[1])
+		return be64toh(x[1]) < be64toh(y[1]) ? -1 : 1;
+	return 0;
+}
+
 /*
  * Build the canonical key and, for -T ether, the MACs in key order;
  * returns which side of the key the sender is.
@@ -346,7 +370,7 @@ make_key(const struct flowtable *ft, const struct packet *p, struct rkey *k,
 	if (t == TRACK_VLAN || t == TRACK_ETHER)
 		k->vlan = p->vlan;
 
-	c = memcmp(p->src, p->dst, sizeof(p->src));
+	c = addr_cmp(p->src, p->dst);
 	swap = c > 0 || (c == 0 && sport > dport);
 	memcpy(k->addr[swap], p->src, sizeof(p->src));
 	memcpy(k->addr[!swap], p->dst, sizeof(p->dst));
@@ -362,28 +386,48 @@ make_key(const struct flowtable *ft, const struct packet *p, struct rkey *k,
 	return swap;
 }
 
-/* An IPv4 key hashes without the 24 zero bytes of its address fields. */
+/*
+ * The key's hash, over its fields as words: an IPv4 key without the 24
+ * zero bytes of its address fields (20 bytes, three SipHash blocks), an
+ * IPv6 one in 44.  The af and hash bytes are left out: the length tells
+ * the families apart.
+ */
 static uint32_t
 key_hash(const struct flowtable *ft, const struct rkey *k,
     const uint8_t *mac)
 {
-	uint8_t buf[sizeof(*k) + 12];
-	size_t n;
+	uint8_t buf[offsetof(struct rkey, af) + 12];
+	uint64_t w[5];
+	uint32_t a0, a1, tail;
 
-	if (k->af == 4) {
-		memcpy(buf, k->addr[0], 4);
-		memcpy(buf + 4, k->addr[1], 4);
-		memcpy(buf + 8, k->port, sizeof(*k) - 32);
-		n = 8 + sizeof(*k) - 32;
-	} else {
-		memcpy(buf, k, sizeof(*k));
-		n = sizeof(*k);
-	}
 	if (ft->mac_off) {
-		memcpy(buf + n, mac, 12);
-		n += 12;
+		memcpy(buf, k, offsetof(struct rkey, af));
+		memcpy(buf + offsetof(struct rkey, af), mac, 12);
+		return (uint32_t)siphash13(ft->hashkey, buf, sizeof(buf));
 	}
-	return (uint32_t)siphash13(ft->hashkey, buf, n);
+	memcpy(&tail, &k->vlan, sizeof(tail));		/* vlan, proto, tos */
+	if (k->af == 4) {
+		memcpy(&a0, k->addr[0], 4);
+		memcpy(&a1, k->addr[1], 4);
+		w[0] = (uint64_t)a0 | (uint64_t)a1 << 32;
+		memcpy(&w[1], k->port, 8);		/* ports, ifindex */
+		return (uint32_t)siphash13_words(&ft->sipkey, w, 2,
+		    20ULL << 56 | tail);
+	}
+	memcpy(w, k->addr, 40);
+	return (uint32_t)siphash13_words(&ft->sipkey, w, 5, 44ULL << 56 | tail);
+}
+
+/* A stored flow's bucket, from its kept hash bits when they suffice. */
+static uint32_t
+rec_bucket(const struct flowtable *ft, const struct rec *r)
+{
+	const uint8_t *h = r->key.hash;
+
+	if (ft->mask <= HASH_KEPT)
+		return ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
+		    (uint32_t)h[2] << 16) & ft->mask;
+	return key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask;
 }
 
 static inline int
@@ -466,7 +510,7 @@ rec_release(struct flowtable *ft, uint32_t idx, int export,
 	}
 	list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
 	list_remove(ft, &ft->active, L_ACTIVE, idx);
-	pp = &ft->buckets[key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask];
+	pp = &ft->buckets[rec_bucket(ft, r)];
 	while (*pp != idx + 1)
 		pp = &rec_at(ft, *pp - 1)->hnext;
 	*pp = r->hnext;
@@ -556,6 +600,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	int32_t off, last;
 	int64_t d;
 	int side = a->side;
+	uint8_t newflags;
 	enum flow_class cls;
 	enum expiry_reason why;
 	unsigned n;
@@ -615,6 +660,8 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 			r->last[side] = off;
 	}
 
+	/* Only a TCP flag not seen before can change the flow's class. */
+	newflags = pkt->tcp_flags & ~r->tcp_flags[side];
 	r->packets[side]++;
 	r->octets[side] += pkt->octets;
 	r->tcp_flags[side] |= pkt->tcp_flags;
@@ -624,7 +671,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	ft->stats.packets_by_proto[pkt->proto]++;
 	ft->stats.octets_by_proto[pkt->proto] += pkt->octets;
 
-	cls = flow_classify(ft, r);
+	cls = newflags ? flow_classify(ft, r) : r->cls;
 	last = rec_last(r);
 	if (cls != r->cls || (int64_t)last - r->stamp >= RESTAMP_MS) {
 		list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
@@ -638,8 +685,14 @@ static void
 ahead_prepare(const struct flowtable *ft, const struct packet *pkt,
     struct ahead *a)
 {
+	uint32_t h;
+
 	a->side = make_key(ft, pkt, &a->key, a->mac);
-	a->bucket = key_hash(ft, &a->key, a->mac) & ft->mask;
+	h = key_hash(ft, &a->key, a->mac);
+	a->key.hash[0] = (uint8_t)h;
+	a->key.hash[1] = (uint8_t)(h >> 8);
+	a->key.hash[2] = (uint8_t)(h >> 16);
+	a->bucket = h & ft->mask;
 }
 
 void
@@ -735,8 +788,7 @@ release_all(struct flowtable *ft, int export)
 		}
 		/* Few flows: clear their buckets; else clear them all. */
 		if (ft->stats.active < nbuckets / 16)
-			ft->buckets[key_hash(ft, &r->key, rec_mac(ft, r)) &
-			    ft->mask] = 0;
+			ft->buckets[rec_bucket(ft, r)] = 0;
 		n++;
 	}
 	if (ft->stats.active >= nbuckets / 16)
