@@ -191,6 +191,30 @@ wait_exit "$sf_pid" 30
 check "exit: exit 0" test "$rc" = 0
 check "exit: socket removed" test ! -e "$sock"
 
+# Without -d softflowd daemonises: the parent exits 0, the pid file
+# names the child, which answers on its socket; a second start with the
+# same pid file is refused while it runs.
+timeout 20 "$probe" -i "$svc_veth" -c "$sock" -p "$work/dpid" \
+    >"$work/daemon.log" 2>&1
+rc=$?
+check "daemonises: the parent exits 0" test "$rc" = 0
+wait_until 10 test -s "$work/dpid"
+dpid=$(cat "$work/dpid" 2>/dev/null)
+[ -n "$dpid" ] && track "$dpid"
+daemon_up() { ctl "$sock" timeouts && [ "$rc" = 0 ]; }
+check "daemonised: answers on its socket" wait_until 10 daemon_up
+check "daemonised: the pid file names a live softflowd" \
+    test "$(cat "/proc/$dpid/comm" 2>/dev/null)" = softflowd
+timeout 20 "$probe" -d -i "$svc_veth" -c "$work/other.ctl" \
+    -p "$work/dpid" >"$work/again.log" 2>&1
+rc=$?
+reply=$(cat "$work/again.log")
+[ $rc -eq 1 ] && expect "same pid file: refused" \
+    "already running as pid $dpid" || nok "same pid file: exit $rc"
+kill -TERM "$dpid"
+check "daemonised: SIGTERM removes socket and pid file" wait_until 30 \
+    sh -c "! test -e '$sock' && ! test -e '$work/dpid'"
+
 # Replays make a socket only when -c is given, and still end by
 # themselves; two at once do not collide.
 "$probe" -r "$small" -c "$work/replay.ctl" >"$work/r1.log" 2>&1 &
