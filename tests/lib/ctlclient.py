@@ -4,11 +4,13 @@ client would, for tests/t_ctl.sh.
 
 Usage: ctlclient.py SOCKET send HEX          send bytes (hex), print reply
        ctlclient.py SOCKET idle              send nothing, print reply
-       ctlclient.py SOCKET many N COMMAND    N clients at once; prints
+       ctlclient.py SOCKET many N M COMMAND  N clients at once, of which
+                                             the daemon should hold M; prints
                                              "served S refused R other O"
        ctlclient.py SOCKET stale             leave a dead socket at SOCKET
 Every wait is bounded (20 s), so a test can never hang on it.
 """
+import select
 import socket
 import struct
 import sys
@@ -56,10 +58,17 @@ def main():
         s = connect(path)
         sys.stdout.buffer.write(read_all(s))
     elif mode == "many":
-        n, cmd = int(sys.argv[3]), sys.argv[4].encode() + b"\n"
+        n, hold = int(sys.argv[3]), int(sys.argv[4])
+        cmd = sys.argv[5].encode() + b"\n"
         socks = [connect(path) for _ in range(n)]
-        # Every client is connected before any speaks: the daemon holds
-        # as many as it serves at once and must turn the rest away.
+        # Every client is connected before any speaks, and speaks only once
+        # the daemon has answered all it should turn away: otherwise a
+        # slot freed by a served client could go to a late one.
+        deadline = time.monotonic() + LIMIT
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select(socks, [], [], 0.1)
+            if len(ready) >= n - hold:
+                break
         for s in socks:
             try:
                 s.sendall(cmd)
