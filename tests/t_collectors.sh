@@ -11,8 +11,10 @@ pcaps=$shared/pcaps
 tools=$shared/tools
 probe=${SOFTFLOWD:-$top/softflowd}
 case $probe in /*) ;; *) probe=$top/$probe ;; esac
-out=$top/tests/out/t_collectors
-rm -rf "$out"; mkdir -p "$out"
+# A private directory per run: parallel runs (make check beside
+# make check-asan) never share one; kept only when something failed.
+mkdir -p "$top/tests/out"
+out=$(mktemp -d "$top/tests/out/t_collectors.XXXXXX") || exit 1
 for t in nfcapd nfdump; do
 	command -v $t >/dev/null || { echo "t_collectors: $t not installed"; echo "0 passed, 1 failed"; exit 1; }
 done
@@ -143,4 +145,5 @@ roundrobin v10 eth_mixed_telegram.pcap -v 10
 roundrobin v9 eth_mixed_telegram.pcap -v 9
 
 echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && rm -rf "$out"
 [ $fail -eq 0 ]

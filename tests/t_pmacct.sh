@@ -11,8 +11,10 @@ pcaps=$shared/pcaps
 tools=$shared/tools
 probe=${SOFTFLOWD:-$top/softflowd}
 case $probe in /*) ;; *) probe=$top/$probe ;; esac
-out=$top/tests/out/t_pmacct
-rm -rf "$out"; mkdir -p "$out"
+# A private directory per run: parallel runs (make check beside
+# make check-asan) never share one; kept only when something failed.
+mkdir -p "$top/tests/out"
+out=$(mktemp -d "$top/tests/out/t_pmacct.XXXXXX") || exit 1
 command -v nfacctd >/dev/null || { echo "t_pmacct: nfacctd not installed (apt-get install pmacct)"; echo "0 passed, 1 failed"; exit 1; }
 
 pass=0; fail=0; port=$((20000 + RANDOM % 30000))
@@ -123,4 +125,5 @@ else
 fi
 
 echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && rm -rf "$out"
 [ $fail -eq 0 ]

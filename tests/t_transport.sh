@@ -16,8 +16,10 @@ tools=$shared/tools
 probe=${SOFTFLOWD:-$top/softflowd}
 case $probe in /*) ;; *) probe=$top/$probe ;; esac
 lib=$top/tests/lib
-out=$top/tests/out/t_transport
-rm -rf "$out"; mkdir -p "$out"
+# A private directory per run: parallel runs (make check beside
+# make check-asan) never share one; kept only when something failed.
+mkdir -p "$top/tests/out"
+out=$(mktemp -d "$top/tests/out/t_transport.XXXXXX") || exit 1
 
 pass=0; fail=0; port=$((20000 + RANDOM % 30000))
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
@@ -232,4 +234,5 @@ else
 fi
 
 echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && rm -rf "$out"
 [ $fail -eq 0 ]

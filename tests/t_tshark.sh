@@ -12,8 +12,10 @@ pcaps=$shared/pcaps
 probe=${SOFTFLOWD:-$top/softflowd}
 case $probe in /*) ;; *) probe=$top/$probe ;; esac
 lib=$top/tests/lib
-out=$top/tests/out/t_tshark
-rm -rf "$out"; mkdir -p "$out"
+# A private directory per run: parallel runs (make check beside
+# make check-asan) never share one; kept only when something failed.
+mkdir -p "$top/tests/out"
+out=$(mktemp -d "$top/tests/out/t_tshark.XXXXXX") || exit 1
 command -v tshark >/dev/null || { echo "t_tshark: tshark not installed"; echo "0 passed, 1 failed"; exit 1; }
 
 pass=0; fail=0; port=$((20000 + RANDOM % 30000))
@@ -118,4 +120,5 @@ for f in $http $mixed; do
 done
 
 echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && rm -rf "$out"
 [ $fail -eq 0 ]
