@@ -132,15 +132,22 @@ frames() { tshark -r "$1" -T fields -e frame.number 2>/dev/null | wc -l; }
 # start_nfcapd DIR PORT: a collector on 127.0.0.1; its pid in $nf_pid.
 start_nfcapd() {
 	mkdir -p "$1"
+	echo "$2" >"$1.port"
 	nfcapd -w "$1" -p "$2" -b 127.0.0.1 >"$1.log" 2>&1 &
 	nf_pid=$!
 	track $nf_pid
 	wait_until 5 sh -c "ss -Hlun 'sport = :$2' | grep -q ."
 }
 
-# stop_nfcapd DIR: let nfcapd drain and write its file, then read it.
+# Nothing waits in the receive queue of nfcapd's socket on this port.
+udp_drained() {
+	[ "$(ss -Hlun "sport = :$1" | awk '{ print $2; exit }')" = 0 ]
+}
+
+# stop_nfcapd DIR: once nfcapd has read every datagram sent to it, stop
+# it so it writes its file, then read the file.
 stop_nfcapd() {
-	sleep 0.5
+	wait_until 10 udp_drained "$(cat "$1.port")"
 	kill -TERM "$nf_pid" 2>/dev/null
 	wait_exit "$nf_pid" 10
 	TZ=UTC nfdump -R "$1" -o json >"$1.json" 2>"$1.nfdump.err"
