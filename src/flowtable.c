@@ -35,8 +35,16 @@
 #define RESTAMP_MS	1000
 /* Records per idle list a full table compares to find the LRU flow. */
 #define LRU_SCAN	4
-/* Packets a batch decodes and hashes ahead to overlap memory fetches. */
+/*
+ * How far ahead a batch works: a packet is hashed and its bucket fetched
+ * AHEAD packets before its turn, its record fetched AHEAD / 2 before.
+ * AHEAD is a power of two.
+ */
 #define AHEAD		16
+/* Flows expiry gathers before releasing them, for the same reason. */
+#define EXPIRE_AHEAD	16
+/* The class of a record on the free list. */
+#define CLS_FREE	0xff
 /* Offsets from a flow's base time are signed 32-bit milliseconds. */
 #define OFF_MAX		INT32_MAX
 #define OFF_EMPTY_FIRST	INT32_MAX
@@ -515,8 +523,20 @@ rec_release(struct flowtable *ft, uint32_t idx, int export,
 		pp = &rec_at(ft, *pp - 1)->hnext;
 	*pp = r->hnext;
 	r->hnext = ft->free_head;
+	r->cls = CLS_FREE;
 	ft->free_head = idx;
 	ft->stats.active--;
+}
+
+/* Fetch what releasing a flow will write: its neighbours and bucket. */
+static void
+rec_prefetch_release(const struct flowtable *ft, const struct rec *r)
+{
+	if (r->prev[L_ACTIVE] != NIL)
+		__builtin_prefetch(rec_at(ft, r->prev[L_ACTIVE]), 1);
+	if (r->next[L_ACTIVE] != NIL)
+		__builtin_prefetch(rec_at(ft, r->next[L_ACTIVE]), 1);
+	__builtin_prefetch(&ft->buckets[rec_bucket(ft, r)], 1);
 }
 
 /*
@@ -707,8 +727,9 @@ flowtable_account(struct flowtable *ft, const struct packet *pkt)
 /*
  * The same as accounting each packet in turn.  A table larger than the
  * caches costs a miss on the bucket and another on the record for most
- * packets; fetching both for AHEAD packets before using the first lets
- * those misses overlap instead of adding up.
+ * packets; a pipeline fetches both well before a packet's turn, so the
+ * misses of consecutive packets overlap instead of adding up.  What it
+ * fetches is only a hint: each packet still looks its flow up in turn.
  */
 void
 flowtable_account_batch(struct flowtable *ft, const struct packet *pkts,
@@ -716,48 +737,75 @@ flowtable_account_batch(struct flowtable *ft, const struct packet *pkts,
 {
 	struct ahead a[AHEAD];
 	const struct rec *r;
-	size_t i, k, m;
+	size_t i, j;
 	uint32_t idx;
 
-	for (i = 0; i < n; i += m) {
-		m = n - i < AHEAD ? n - i : AHEAD;
-		for (k = 0; k < m; k++) {
-			ahead_prepare(ft, &pkts[i + k], &a[k]);
-			__builtin_prefetch(&ft->buckets[a[k].bucket]);
-		}
-		for (k = 0; k < m; k++) {
-			if ((idx = ft->buckets[a[k].bucket]) == 0)
-				continue;
+	/* Packet i - AHEAD leaves its slot before packet i takes it. */
+	for (i = 0; i < n + AHEAD; i++) {
+		j = i - AHEAD;
+		if (i >= AHEAD && j < n)
+			account_one(ft, &pkts[j], &a[j % AHEAD]);
+		j = i - AHEAD / 2;
+		if (i >= AHEAD / 2 && j < n &&
+		    (idx = ft->buckets[a[j % AHEAD].bucket]) != 0) {
 			r = rec_at(ft, idx - 1);
 			__builtin_prefetch(r);
 			__builtin_prefetch(&r->key);
 		}
-		for (k = 0; k < m; k++)
-			account_one(ft, &pkts[i + k], &a[k]);
+		if (i < n) {
+			ahead_prepare(ft, &pkts[i], &a[i % AHEAD]);
+			__builtin_prefetch(&ft->buckets[a[i % AHEAD].bucket]);
+		}
 	}
+}
+
+/*
+ * The flows of one idle list due at now_ms.  They are gathered a few at
+ * a time and their neighbours fetched before any is released, so the
+ * misses of a large table overlap.
+ */
+static uint32_t
+expire_class(struct flowtable *ft, int cls, uint64_t now_ms)
+{
+	uint32_t due[EXPIRE_AHEAD], n = 0, m, k, idx, timeout;
+	const struct rec *r;
+	int more = 1;
+
+	timeout = ft->cfg.idle_ms[cls];
+	idx = ft->idle[cls].head;
+	while (more) {
+		for (m = 0; m < EXPIRE_AHEAD; idx = r->next[L_IDLE]) {
+			if (idx == NIL) {
+				more = 0;
+				break;
+			}
+			r = rec_at(ft, idx);
+			if (rec_abs(r, r->stamp) + timeout > now_ms) {
+				more = 0;
+				break;
+			}
+			/* Stamped long enough ago, but maybe busy since. */
+			if (rec_abs(r, rec_last(r)) + timeout <= now_ms) {
+				rec_prefetch_release(ft, r);
+				due[m++] = idx;
+			}
+		}
+		/* idx is not among them: it stays valid as they go. */
+		for (k = 0; k < m; k++)
+			rec_release(ft, due[k], 1, idle_reason[cls]);
+		n += m;
+	}
+	return n;
 }
 
 uint32_t
 flowtable_expire(struct flowtable *ft, uint64_t now_ms)
 {
-	uint32_t n = 0, idx, next, timeout;
-	const struct rec *r;
+	uint32_t n = 0, idx;
 	int cls;
 
-	for (cls = 0; cls < FC_NCLASS; cls++) {
-		timeout = ft->cfg.idle_ms[cls];
-		for (idx = ft->idle[cls].head; idx != NIL; idx = next) {
-			r = rec_at(ft, idx);
-			next = r->next[L_IDLE];
-			if (rec_abs(r, r->stamp) + timeout > now_ms)
-				break;
-			/* Stamped long enough ago, but maybe busy since. */
-			if (rec_abs(r, rec_last(r)) + timeout <= now_ms) {
-				rec_release(ft, idx, 1, idle_reason[cls]);
-				n++;
-			}
-		}
-	}
+	for (cls = 0; cls < FC_NCLASS; cls++)
+		n += expire_class(ft, cls, now_ms);
 	while ((idx = ft->active.head) != NIL &&
 	    rec_order(rec_at(ft, idx), L_ACTIVE) + ft->cfg.maxlife_ms <=
 	    now_ms) {
@@ -778,9 +826,15 @@ release_all(struct flowtable *ft, int export)
 	union flowbuf fb;
 	uint32_t n = 0, idx, i, nbuckets = ft->mask + 1;
 	const struct rec *r;
+	/* A mostly live pool is read in order, which the cache can predict. */
+	int scan = ft->stats.active >= ft->unused / 2;
 
-	for (idx = ft->active.head; idx != NIL; idx = r->next[L_ACTIVE]) {
+	idx = scan ? 0 : ft->active.head;
+	for (; scan ? idx < ft->unused : idx != NIL;
+	    idx = scan ? idx + 1 : r->next[L_ACTIVE]) {
 		r = rec_at(ft, idx);
+		if (r->cls == CLS_FREE)
+			continue;
 		if (export) {
 			ft->expired(ft->arg, rec_flow(ft, r, &fb), EXP_FORCED);
 			ft->stats.expired[EXP_FORCED]++;
