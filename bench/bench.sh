@@ -2,31 +2,37 @@
 # make bench: replay two generated captures through ./softflowd and
 # Debian's softflowd 1.1 with the same options, each exporting NetFlow v9
 # to its own nfcapd on 127.0.0.1, and print per capture and probe:
-# packets/s (median of runs), peak RSS, RSS per active flow, flows and
-# records exported, what the collector stored, and ours/softflowd ratios.
-# It checks that the collector received every record each probe sent and
-# that its packet and byte totals are the capture's (the generator's own
-# pcap-truth totals).
+# packets/s (median of runs, by the wall clock and per CPU second), peak
+# RSS and RSS per active flow, flows and records exported, the records
+# the collector stored, and ours/softflowd ratios.  It checks that the
+# collector received every record each probe sent and that the stored
+# packet and byte totals are the capture's (the generator's own
+# pcap-truth totals; softflowd's are reported, ours must match).
 #
-#   bench/bench.sh [-k runs] [-c a,b] [-l] [-s]
+#   bench/bench.sh [-k runs] [-c a,b] [-s]        replay
+#   bench/bench.sh -l [-k runs] [-c a,b] [-s]     live (root)
 #     -k runs   runs per capture and probe (default 5; the median counts)
-#     -c list   captures to run: a (2 M packets, 200 k flows),
-#               b (2 M packets, 1 M flows); default both
-#     -l        live mode instead (root): tcpreplay --topspeed into a veth
-#               pair in a network namespace, each probe capturing the other
-#               end; reports capture drops and tcpreplay's rate
+#     -c list   captures: a (2 M packets, 200 k flows), b (2 M packets,
+#               1 M flows); default both
+#     -l        live: a network namespace with a veth pair, tcpreplay
+#               --topspeed on one end, each probe capturing the other;
+#               reports tcpreplay's rate, what each probe received and its
+#               capture drops (ours: exit statistics; softflowd:
+#               softflowctl statistics)
 #     -s        small captures (200 k packets) to try the script quickly
 #
 # Environment: B (build directory), SOFTFLOWD_REF (the reference probe,
-# default /usr/sbin/softflowd), BENCH_OUT (captures and results, default
-# bench/out).  Each probe runs pinned to one core (taskset), its collector
-# on another when there is one.
+# default /usr/sbin/softflowd), BENCH_OUT (captures, default bench/out).
+# Each probe runs pinned to one CPU (taskset), its collector on another
+# when there is one.  The machine should be otherwise idle: the wall-clock
+# rate suffers from anything else running, the per-CPU-second rate less.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-.}
 ours=$top/$B/softflowd
 gen=$top/$B/tests/gen_traffic
 ref=${SOFTFLOWD_REF:-/usr/sbin/softflowd}
+refctl=$(dirname "$ref")/softflowctl
 out=${BENCH_OUT:-$top/bench/out}
 runs=5
 which="a b"
@@ -47,6 +53,7 @@ for t in nfcapd nfdump taskset; do
 	command -v $t >/dev/null ||
 	    die "$t not found: run sudo contrib/install-deps.sh"
 done
+[ -x /usr/bin/time ] || die "/usr/bin/time not found: apt-get install time"
 [ -x "$ours" ] || die "$ours not built: run make"
 [ -x "$gen" ] || die "$gen not built: run make gen_traffic"
 if [ ! -x "$ref" ]; then
@@ -65,7 +72,7 @@ if [ $small = 1 ]; then
 	spec[a]="200000 20000 1 1000"
 	spec[b]="200000 100000 2 10000"
 fi
-# Same timeouts for both probes: Cisco's defaults, expiry every second.
+# Same options for both probes: Cisco's timeouts, expiry every second.
 TIMEOUTS="-t general=15s -t tcp=15s -t tcp.rst=5s -t tcp.fin=5s \
 -t udp=15s -t icmp=15s -t maxlife=1800s -t expint=1s"
 MAXFLOWS=1000000
@@ -73,6 +80,7 @@ NCPU=$(nproc)
 PROBE_CPU=$((NCPU > 1 ? 1 : 0))
 COLL_CPU=0
 SOCKBUF=$((64 << 20))
+NSX=		# "ip netns exec NS" in live mode
 
 # The collector must not lose datagrams: a large receive buffer, which
 # the kernel caps at net.core.rmem_max.
@@ -89,28 +97,38 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/softflowd-bench.XXXXXX") ||
     die "cannot create a temporary directory: set TMPDIR"
 npid=
+ppid=
+NS=sfbench$$
+VA=sfb$$a
+VB=sfb$$b
 cleanup() {
+	[ -n "$ppid" ] && kill -TERM "$ppid" 2>/dev/null && wait "$ppid" 2>/dev/null
 	[ -n "$npid" ] && kill -TERM "$npid" 2>/dev/null && wait "$npid" 2>/dev/null
 	[ -n "$rmem_saved" ] && echo "$rmem_saved" >/proc/sys/net/core/rmem_max
-	[ $live = 1 ] && live_teardown
+	if [ $live = 1 ]; then
+		ip netns del $NS 2>/dev/null
+		ip link del $VA 2>/dev/null
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# Generated once per generator source and arguments, then reused.
+# Generated once per generator format and arguments, then reused.  A
+# replay reads 96 bytes a packet; a live run sends whole frames.
 capture() {	# name -> sets pcap, truth, npackets, nflows
-	local n f s r tag
+	local n f s r tag snap=96
 	read -r n f s r <<<"${spec[$1]}"
-	tag=$(md5sum "$top/tests/gen_traffic.c" | cut -c1-8)
-	pcap=$out/gen-n$n-f$f-s$s-r$r-$tag.pcap
+	tag=$("$gen" -V | awk '{print "v" $2}')
+	[ $live = 1 ] && snap=65535
+	pcap=$out/gen-n$n-f$f-s$s-r$r-S$snap-$tag.pcap
 	truth=${pcap%.pcap}.truth
 	npackets=$n
 	nflows=$f
 	if [ ! -s "$pcap" ] || [ ! -s "$truth" ]; then
 		echo "bench: generating $pcap" >&2
-		"$gen" -n "$n" -f "$f" -s "$s" -r "$r" -S 96 -o "$pcap.tmp" \
-		    -T "$truth.tmp" || die "gen_traffic failed"
+		"$gen" -n "$n" -f "$f" -s "$s" -r "$r" -S $snap \
+		    -o "$pcap.tmp" -T "$truth.tmp" || die "gen_traffic failed"
 		mv "$pcap.tmp" "$pcap" && mv "$truth.tmp" "$truth"
 	fi
 	if [ ! -s "$truth.sum" ]; then
@@ -120,16 +138,15 @@ capture() {	# name -> sets pcap, truth, npackets, nflows
 }
 
 collector_start() {	# dir -> sets npid, port
-	local try
 	mkdir -p "$1/nf"
-	for try in $(seq 20); do
+	for _ in $(seq 20); do
 		port=$((20000 + RANDOM % 40000))
-		ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && continue
-		taskset -c $COLL_CPU nfcapd -w "$1/nf" -p $port -b 127.0.0.1 \
-		    -B $SOCKBUF >"$1/nfcapd.log" 2>&1 &
+		$NSX ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && continue
+		$NSX taskset -c $COLL_CPU nfcapd -w "$1/nf" -p $port \
+		    -b 127.0.0.1 -B $SOCKBUF >"$1/nfcapd.log" 2>&1 &
 		npid=$!
 		for _ in $(seq 50); do
-			ss -Hlun "sport = :$port" 2>/dev/null | grep -q . &&
+			$NSX ss -Hlun "sport = :$port" 2>/dev/null | grep -q . &&
 				return 0
 			kill -0 $npid 2>/dev/null || break
 			sleep 0.1
@@ -140,11 +157,11 @@ collector_start() {	# dir -> sets npid, port
 }
 
 # Wait until nfcapd has read everything queued on its socket, then stop it
-# so it writes its file.
+# so it writes its file, and read its summary.
 collector_stop() {	# dir
 	local q
 	for _ in $(seq 300); do
-		q=$(ss -Hlun "sport = :$port" 2>/dev/null | awk '{print $2}')
+		q=$($NSX ss -Hlun "sport = :$port" 2>/dev/null | awk '{print $2}')
 		[ "${q:-0}" = 0 ] && break
 		sleep 0.1
 	done
@@ -152,6 +169,10 @@ collector_stop() {	# dir
 	kill -TERM $npid 2>/dev/null; wait $npid 2>/dev/null
 	npid=
 	nfdump -R "$1/nf" -I >"$1/nfdump.txt" 2>&1
+	coll_flows=$(stat_of "$1/nfdump.txt" Flows:)
+	coll_packets=$(stat_of "$1/nfdump.txt" Packets:)
+	coll_bytes=$(stat_of "$1/nfdump.txt" Bytes:)
+	coll_seqfail=$(awk '/^Sequence failures:/ {print $3}' "$1/nfdump.txt")
 }
 
 stat_of() {	# file "Key:" -> value
@@ -172,44 +193,46 @@ ours_stat() {	# file section name
 		in_s && index($0, k) == 1 {print $2; exit}' "$1"
 }
 
-# One replay: sets pps, rss_kb, exported, sent_records, coll_* and peak.
-replay_once() {	# probe-label binary dir
-	local label=$1 bin=$2 dir=$3 t0 t1 extra=""
+# What a probe said it did: sets exported, sent_records, peak.
+probe_counts() {	# label file
+	if [ "$1" = ours ]; then
+		exported=$(ours_stat "$2" export flows)
+		sent_records=$(ours_stat "$2" export records)
+		peak=$(ours_stat "$2" flows peak_active)
+		return
+	fi
+	# "Flows exported: F (R records) in D packets (E failures)"
+	exported=$(sed -n 's/^Flows exported: \([0-9]*\) .*/\1/p' "$2" | tail -1)
+	sent_records=$(sed -n 's/^Flows exported: .*(\([0-9]*\) records).*/\1/p' \
+	    "$2" | tail -1)
+	# softflowd expires nothing by time in a replay, so its table only
+	# grows: it peaks at -m when it had to make room, else at the flows
+	# it flushed at the end.
+	if grep -Eq 'maxflows = +[1-9]' "$2"; then
+		peak=$MAXFLOWS
+	else
+		peak=$(sed -n 's/.*flushed = *\([0-9]*\).*/\1/p' "$2" | tail -1)
+	fi
+}
+
+# One replay: sets pps, cpu_pps, rss_kb and the counts.
+replay_once() {	# label binary dir
+	local label=$1 bin=$2 dir=$3 t0 t1 extra="" rss u s
 	mkdir -p "$dir"
 	collector_start "$dir"
 	[ "$label" = softflowd ] && extra="-d"
 	t0=$(date +%s%N)
-	taskset -c $PROBE_CPU /usr/bin/time -f "%M" -o "$dir/rss" \
+	taskset -c $PROBE_CPU /usr/bin/time -f "%M %U %S" -o "$dir/time" \
 	    "$bin" -r "$pcap" -n 127.0.0.1:$port -v 9 -m $MAXFLOWS -c none \
 	    $extra $TIMEOUTS >"$dir/probe.out" 2>&1
 	t1=$(date +%s%N)
 	collector_stop "$dir"
+	read -r rss u s <<<"$(tail -1 "$dir/time")"
 	pps=$(( npackets * 1000000000 / (t1 - t0) ))
-	rss_kb=$(tail -1 "$dir/rss")
-	if [ "$label" = ours ]; then
-		exported=$(ours_stat "$dir/probe.out" export flows)
-		sent_records=$(ours_stat "$dir/probe.out" export records)
-		peak=$(ours_stat "$dir/probe.out" flows peak_active)
-	else
-		# "Flows exported: F (R records) in D packets (E failures)"
-		exported=$(sed -n 's/^Flows exported: \([0-9]*\) .*/\1/p' \
-		    "$dir/probe.out")
-		sent_records=$(sed -n 's/^Flows exported: .*(\([0-9]*\) records).*/\1/p' \
-		    "$dir/probe.out")
-		# softflowd expires nothing by time in a replay, so its table
-		# only grows: it peaks at -m when it had to make room, else
-		# at the flows it flushed at the end.
-		if grep -Eq 'maxflows = +[1-9]' "$dir/probe.out"; then
-			peak=$MAXFLOWS
-		else
-			peak=$(sed -n 's/.*flushed = *\([0-9]*\).*/\1/p' \
-			    "$dir/probe.out")
-		fi
-	fi
-	coll_flows=$(stat_of "$dir/nfdump.txt" Flows:)
-	coll_packets=$(stat_of "$dir/nfdump.txt" Packets:)
-	coll_bytes=$(stat_of "$dir/nfdump.txt" Bytes:)
-	coll_seqfail=$(awk '/^Sequence failures:/ {print $3}' "$dir/nfdump.txt")
+	cpu_pps=$(awk -v n="$npackets" -v u="$u" -v s="$s" \
+	    'BEGIN {printf "%.0f", n / (u + s > 0 ? u + s : 0.01)}')
+	rss_kb=$rss
+	probe_counts "$label" "$dir/probe.out"
 }
 
 failures=0
@@ -240,139 +263,155 @@ report_checks() {	# label
 }
 
 bench_replay() {
-	local name label bin i p r
+	local name label bin i
 	printf 'softflowd replay benchmark: %s runs each, NetFlow v9 to nfcapd, -m %s,\n' \
 	    "$runs" $MAXFLOWS
 	printf 'timeouts: %s\n' "$TIMEOUTS"
-	printf 'probe on CPU %s, collector on CPU %s (%s CPUs: %s)\n\n' \
+	printf 'probe on CPU %s, collector on CPU %s (%s CPUs: %s); load %s\n\n' \
 	    $PROBE_CPU $COLL_CPU "$NCPU" \
-	    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+	    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)"
 	for name in $which; do
 		[ -n "${spec[$name]:-}" ] || die "no capture \"$name\" (a or b)"
 		capture "$name"
 		printf 'capture %s: %s packets, %s flows (%s)\n' "$name" \
 		    "$npackets" "$nflows" "$(basename "$pcap")"
-		printf '  %-10s %12s %10s %9s %10s %9s %10s %10s\n' probe \
-		    "packets/s" "peak RSS" "B/flow" "peak flows" exported \
-		    records collector
+		printf '  %-9s %10s %10s %8s %6s %10s %9s %9s %9s\n' probe \
+		    "packets/s" "pkts/CPU-s" "peak RSS" "B/flow" "peak flows" \
+		    exported records collector
 		for label in ours softflowd; do
 			bin=$ours
 			[ $label = softflowd ] && bin=$ref
 			[ -n "$bin" ] || continue
-			: >"$work/pps"; : >"$work/rss"
+			: >"$work/pps"; : >"$work/cpu"; : >"$work/rss"
 			for i in $(seq "$runs"); do
 				replay_once $label "$bin" "$work/$name.$label.$i"
 				echo "$pps" >>"$work/pps"
+				echo "$cpu_pps" >>"$work/cpu"
 				echo "$rss_kb" >>"$work/rss"
 			done
-			p=$(median <"$work/pps")
-			r=$(median <"$work/rss")
-			eval "pps_$label=$p rss_$label=$r peak_$label=$peak"
-			printf '  %-10s %12s %8s MB %9s %10s %9s %10s %10s\n' \
-			    $label "$p" "$((r / 1024))" \
+			eval "pps_$label=$(median <"$work/pps")"
+			eval "cpu_$label=$(median <"$work/cpu")"
+			eval "rss_$label=$(median <"$work/rss")"
+			eval "peak_$label=$peak"
+			eval "p=\$pps_$label c=\$cpu_$label r=\$rss_$label"
+			printf '  %-9s %10s %10s %5s MB %6s %10s %9s %9s %9s\n' \
+			    $label "$p" "$c" "$((r / 1024))" \
 			    "$((r * 1024 / (peak > 0 ? peak : 1)))" \
 			    "$peak" "$exported" "$sent_records" "$coll_flows"
 			report_checks $label
 		done
 		if [ -n "$ref" ]; then
 			awk -v a="$pps_ours" -v b="$pps_softflowd" \
+			    -v ca="$cpu_ours" -v cb="$cpu_softflowd" \
 			    -v ra="$rss_ours" -v rb="$rss_softflowd" \
 			    -v pa="$peak_ours" -v pb="$peak_softflowd" 'BEGIN {
-				printf "  ours/softflowd: packets/s %.1fx, peak RSS %.2fx, RSS per active flow %.2fx\n\n",
-				    a / b, ra / rb, (ra / pa) / (rb / pb) }'
+				printf "  ours/softflowd: packets/s %.1fx, per CPU second %.1fx, peak RSS %.2fx, RSS per active flow %.2fx\n\n",
+				    a / b, ca / cb, ra / rb, (ra / pa) / (rb / pb) }'
 		else
 			echo
 		fi
 	done
 }
 
-# --- live mode: tcpreplay into a veth pair inside a namespace -----------
+# --- live: tcpreplay into a veth pair, the probes in a namespace ---------
 
-NS=sfbench$$
-live_teardown() {
-	ip netns del $NS 2>/dev/null
-	ip link del sfb$$a 2>/dev/null
-	return 0
-}
-
-bench_live() {
-	local name label bin dir tr rate drops kd
+live_setup() {
 	[ "$(id -u)" = 0 ] || die "-l needs root (network namespace, veth)"
 	for t in ip tcpreplay; do
 		command -v $t >/dev/null ||
 		    die "$t not found: run sudo contrib/install-deps.sh"
 	done
-	# tcpreplay sends from the host side; the probes listen inside the
-	# namespace on the peer, so nothing else on the host is captured.
+	# tcpreplay sends on the host end; the probes and their collector
+	# live in the namespace, so nothing else on the host is captured.
 	ip netns add $NS || die "cannot create network namespace $NS"
-	ip link add sfb$$a type veth peer name sfb$$b netns $NS ||
+	ip link add $VA type veth peer name $VB netns $NS ||
 	    die "cannot create a veth pair"
-	ip link set sfb$$a up mtu 9000
-	ip -n $NS link set sfb$$b up mtu 9000
+	ip link set $VA up mtu 9000
+	ip -n $NS link set $VB up mtu 9000
 	ip -n $NS link set lo up
-	printf 'softflowd live benchmark: tcpreplay --topspeed into veth, %s runs each\n\n' "$runs"
+	NSX="ip netns exec $NS"
+}
+
+# One live run: the probe captures $VB, tcpreplay sends the capture on
+# $VA at top speed, then the probe is stopped and its counters read.
+live_once() {	# label binary dir
+	local label=$1 bin=$2 dir=$3 ctl=$3/ctl
+	mkdir -p "$dir"
+	collector_start "$dir"
+	if [ "$label" = softflowd ]; then
+		$NSX taskset -c $PROBE_CPU "$bin" -i $VB -d -v 9 -m $MAXFLOWS \
+		    -c "$ctl" -p "$dir/pid" -n 127.0.0.1:$port $TIMEOUTS \
+		    >"$dir/probe.out" 2>&1 &
+	else
+		# -D: stay in the foreground and print statistics at exit.
+		$NSX taskset -c $PROBE_CPU "$bin" -i $VB -D -v 9 -m $MAXFLOWS \
+		    -c none -p "$dir/pid" -n 127.0.0.1:$port $TIMEOUTS \
+		    >"$dir/probe.out" 2>&1 &
+	fi
+	ppid=$!
+	sleep 2			# until it captures
+	taskset -c $COLL_CPU tcpreplay --topspeed -i $VA "$pcap" \
+	    >"$dir/tcpreplay.out" 2>&1
+	sleep 2			# until it has read what the kernel holds
+	if [ "$label" = softflowd ]; then
+		# It prints nothing at exit: ask, flush, ask again.
+		$NSX "$refctl" -c "$ctl" statistics >"$dir/ctl.out" 2>&1
+		$NSX "$refctl" -c "$ctl" expire-all >/dev/null 2>&1
+		sleep 2
+		$NSX "$refctl" -c "$ctl" statistics >"$dir/ctl2.out" 2>&1
+		kill -TERM $ppid; wait $ppid 2>/dev/null
+		received=$(sed -n 's/^Packets received by libpcap: //p' \
+		    "$dir/ctl.out")
+		drops=$(sed -n 's/^Packets dropped by libpcap: //p' \
+		    "$dir/ctl.out")
+		probe_counts softflowd "$dir/ctl2.out"
+		processed=$(sed -n 's/^Packets processed: //p' "$dir/ctl.out")
+	else
+		kill -TERM $ppid; wait $ppid 2>/dev/null
+		received=$(sed -n 's/^  received{[^}]*}: //p' "$dir/probe.out")
+		drops=$(sed -n 's/^  kernel_drops{[^}]*}: //p' "$dir/probe.out")
+		probe_counts ours "$dir/probe.out"
+		processed=$(ours_stat "$dir/probe.out" flows packets)
+	fi
+	ppid=
+	collector_stop "$dir"
+	rate=$(sed -n 's/.*Rated: [0-9.]* Bps, [0-9.]* Mbps, \([0-9.]*\) pps.*/\1/p' \
+	    "$dir/tcpreplay.out" | head -1)
+	sent=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' \
+	    "$dir/tcpreplay.out" | head -1)
+}
+
+bench_live() {
+	local name label bin i
+	live_setup
+	printf 'softflowd live benchmark: tcpreplay --topspeed into a veth pair, %s runs each,\n' \
+	    "$runs"
+	printf 'NetFlow v9 to nfcapd, -m %s; probe on CPU %s, tcpreplay and collector on CPU %s\n\n' \
+	    $MAXFLOWS $PROBE_CPU $COLL_CPU
 	for name in $which; do
+		[ -n "${spec[$name]:-}" ] || die "no capture \"$name\" (a or b)"
 		capture "$name"
 		printf 'capture %s: %s packets, %s flows\n' "$name" \
 		    "$npackets" "$nflows"
-		printf '  %-10s %14s %12s %12s %12s\n' probe "tcpreplay pps" \
-		    received "kernel drops" "flows"
+		printf '  %-9s %11s %9s %9s %9s %9s %9s %9s\n' probe \
+		    "tcpreplay/s" sent received drops accounted records \
+		    collector
 		for label in ours softflowd; do
 			bin=$ours
 			[ $label = softflowd ] && bin=$ref
 			[ -n "$bin" ] || continue
 			for i in $(seq "$runs"); do
-				dir=$work/live.$name.$label.$i
-				live_once
-				printf '  %-10s %14s %12s %12s %12s\n' $label \
-				    "$rate" "$received" "$drops" "$flows"
+				live_once $label "$bin" "$work/live.$name.$label.$i"
+				printf '  %-9s %11s %9s %9s %9s %9s %9s %9s\n' \
+				    $label "${rate:-?}" "${sent:-?}" \
+				    "${received:-?}" "${drops:-?}" \
+				    "${processed:-?}" "${sent_records:-?}" \
+				    "${coll_flows:-?}"
 			done
 		done
 		echo
 	done
-}
-
-# One live run inside the namespace: the probe captures sfb$$b, tcpreplay
-# sends on sfb$$a, then the probe is stopped and its counters read.
-live_once() {
-	local ppid ctl=$work/ctl.$$ extra=""
-	mkdir -p "$dir"
-	if [ $label = softflowd ]; then
-		ip netns exec $NS taskset -c $PROBE_CPU "$bin" -i sfb$$b -d \
-		    -v 9 -m $MAXFLOWS -c "$ctl" $TIMEOUTS -B $((64 << 20)) \
-		    -p "$dir/pid" >"$dir/probe.out" 2>&1 &
-	else
-		ip netns exec $NS taskset -c $PROBE_CPU "$bin" -i sfb$$b -d \
-		    -v 9 -m $MAXFLOWS -c none $TIMEOUTS -B $((64 << 20)) \
-		    -p "$dir/pid" >"$dir/probe.out" 2>&1 &
-	fi
-	ppid=$!
-	sleep 1
-	taskset -c $COLL_CPU tcpreplay --topspeed -i sfb$$a "$pcap" \
-	    >"$dir/tcpreplay.out" 2>&1
-	sleep 1
-	rate=$(sed -n 's/.*Rated: [0-9.]* Bps, [0-9.]* Mbps, \([0-9.]*\) pps.*/\1/p' \
-	    "$dir/tcpreplay.out" | head -1)
-	if [ $label = softflowd ]; then
-		command -v softflowctl >/dev/null &&
-			ip netns exec $NS softflowctl -c "$ctl" statistics \
-			    >"$dir/ctl.out" 2>&1
-		kill -TERM $ppid; wait $ppid 2>/dev/null
-		received=$(sed -n 's/^Packets processed: //p' "$dir/probe.out" \
-		    "$dir/ctl.out" 2>/dev/null | head -1)
-		drops=$(sed -n 's/.*[Dd]ropped packets*: *\([0-9]*\).*/\1/p; s/.*pcap: *\([0-9]*\) drop.*/\1/p' \
-		    "$dir/probe.out" "$dir/ctl.out" 2>/dev/null | head -1)
-		flows=$(sed -n 's/^Flows expired: \([0-9]*\).*/\1/p' \
-		    "$dir/probe.out" | head -1)
-	else
-		kill -TERM $ppid; wait $ppid 2>/dev/null
-		received=$(sed -n 's/^  received{[^}]*}: //p' "$dir/probe.out")
-		kd=$(sed -n 's/^  kernel_drops{[^}]*}: //p' "$dir/probe.out")
-		drops=$kd
-		flows=$(ours_stat "$dir/probe.out" flows created)
-	fi
-	rate=${rate:-?}; received=${received:-?}; drops=${drops:-?}
-	flows=${flows:-?}
 }
 
 if [ $live = 1 ]; then

@@ -4,6 +4,7 @@
  *
  *   gen_traffic -n PACKETS -f FLOWS -s SEED -r PPS [-o file.pcap]
  *       [-S snaplen] [-b epoch_seconds] [-T truth.tsv]
+ *   gen_traffic -V	prints the output format's version, for caches
  *
  * Flows are TCP (handshake, data, FIN or RST, or left open), UDP request/
  * response and ICMP echo, over IPv4 and IPv6, some 802.1Q-tagged.  Packet
@@ -29,6 +30,8 @@
 
 #include "wbuf.h"
 
+/* Bumped whenever the same arguments would give different bytes. */
+#define GEN_FORMAT	1
 #define GEN_MAX_FLOWS	((1u << 24) - 2)	/* IPv4 clients: 10.0.0.0/8 */
 #define GEN_MTU		1500
 #define GEN_MIN_FRAME	60		/* Ethernet minimum without FCS */
@@ -652,7 +655,8 @@ usage(void)
 	fprintf(stderr, "usage: gen_traffic -n packets -f flows -s seed "
 	    "-r pps [-o file.pcap]\n"
 	    "                   [-S snaplen] [-b epoch_seconds] "
-	    "[-T truth.tsv]\n");
+	    "[-T truth.tsv]\n"
+	    "       gen_traffic -V    (the output format's version)\n");
 	exit(2);
 }
 
@@ -685,8 +689,11 @@ main(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	g.snaplen = 65535;
 	g.begin_s = 1700000000;		/* 2023-11-14 22:13:20 UTC */
-	while ((c = getopt(argc, argv, "n:f:s:r:o:S:b:T:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:f:s:r:o:S:b:T:Vh")) != -1) {
 		switch (c) {
+		case 'V':
+			printf("gen_traffic %d\n", GEN_FORMAT);
+			return 0;
 		case 'n':
 			g.npackets = num_arg(c, optarg, 1, UINT32_MAX);
 			have |= 1;
