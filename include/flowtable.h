@@ -97,6 +97,10 @@ struct flowtable_stats {
 	uint64_t	 flows_created;
 	uint64_t	 flows_expired;
 	uint64_t	 expired[EXP_NREASONS];
+	/* Dropped unexported by softflowctl delete-all. */
+	uint64_t	 flows_deleted;
+	uint64_t	 packets_deleted;
+	uint64_t	 octets_deleted;
 	uint64_t	 flows_by_proto[256];
 	uint64_t	 packets_by_proto[256];
 	uint64_t	 octets_by_proto[256];

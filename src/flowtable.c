@@ -839,6 +839,11 @@ release_all(struct flowtable *ft, int export)
 			ft->expired(ft->arg, rec_flow(ft, r, &fb), EXP_FORCED);
 			ft->stats.expired[EXP_FORCED]++;
 			ft->stats.flows_expired++;
+		} else {
+			ft->stats.flows_deleted++;
+			ft->stats.packets_deleted += (uint64_t)r->packets[0] +
+			    r->packets[1];
+			ft->stats.octets_deleted += r->octets[0] + r->octets[1];
 		}
 		/* Few flows: clear their buckets; else clear them all. */
 		if (ft->stats.active < nbuckets / 16)

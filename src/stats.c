@@ -152,6 +152,9 @@ stats_write(struct probe *p, enum stats_format fmt, FILE *fp)
 	emit(&s, "flows", "max_flows", NULL, NULL, p->cfg.max_flows);
 	emit(&s, "flows", "created", NULL, NULL, fs->flows_created);
 	emit(&s, "flows", "expired", NULL, NULL, fs->flows_expired);
+	emit(&s, "flows", "deleted", NULL, NULL, fs->flows_deleted);
+	emit(&s, "flows", "deleted_packets", NULL, NULL, fs->packets_deleted);
+	emit(&s, "flows", "deleted_octets", NULL, NULL, fs->octets_deleted);
 	emit(&s, "flows", "packets", NULL, NULL, fs->packets);
 	emit(&s, "flows", "octets", NULL, NULL, fs->octets);
 	for (r = 0; r < EXP_NREASONS; r++)
