@@ -38,7 +38,7 @@
 /* libpcap's limit on one record; more means a damaged file. */
 #define PCAP_MAX_CAPLEN	262144u
 /* A mapped replay gives back pages it has read in steps this large. */
-#define MAP_RELEASE	(4u << 20)
+#define MAP_RELEASE	(1u << 20)
 
 struct capture {
 	pcap_t			*pcap;
@@ -131,7 +131,7 @@ map_open(struct capture *c)
 	cur_init(&c->rec, c->map + PCAP_FILE_HDR, c->map_len - PCAP_FILE_HDR);
 }
 
-/* Give back the pages the replay has read, a few MiB at a time. */
+/* Give back the pages the replay has read, a MiB at a time. */
 static void
 map_release(struct capture *c)
 {
