@@ -63,7 +63,7 @@ struct export_clock {
  * records, each message stamped from its own stream.
  */
 struct export_stream {
-	uint32_t	sequence;	/* flows (v5), packets (v9), records (IPFIX) */
+	uint32_t	sequence;	/* v5 flows, v9 packets, IPFIX records */
 	uint32_t	packets;	/* datagrams sent on this stream */
 	uint32_t	tmpl_at_packet;	/* packets count at last template */
 	uint64_t	tmpl_at_ms;
@@ -82,8 +82,8 @@ struct export_config {
 	unsigned	 tmpl_packets;	/* template refresh: datagrams */
 	unsigned	 tmpl_secs;	/*   ... and seconds */
 	int		 time_prec;	/* IPFIX -A: 0 s, 1 ms, 2 us, 3 ns */
-	int		 psamp;		/* -v psamp: per-packet IPFIX records */
-	unsigned	 sampling;	/* -s: 1-in-N announced, counts unscaled */
+	int		 psamp;		/* -v psamp: IPFIX record per packet */
+	unsigned	 sampling;	/* -s 1-in-N, announced, unscaled */
 	unsigned	 mpls_labels;	/* labels exported (-x) */
 	size_t		 mtu;		/* datagram payload limit */
 	const char	*send_ifname;	/* -S */
@@ -103,13 +103,13 @@ struct collector_stats {
 	uint64_t	 records;	/* data records in the messages sent */
 	uint64_t	 errors;	/* messages not sent, any cause below */
 	uint64_t	 refused;	/* ECONNREFUSED / ICMP unreachable */
-	uint64_t	 nobufs;	/* ENOBUFS / EAGAIN: kernel queue full */
+	uint64_t	 nobufs;	/* ENOBUFS/EAGAIN: kernel queue full */
 	uint64_t	 disconnected;	/* TCP/SCTP: no connection */
 	uint64_t	 backlog_full;	/* TCP/SCTP: collector too slow */
 	uint64_t	 other_errors;	/* any other send error */
 	uint64_t	 connects;	/* TCP/SCTP connections established */
 	uint64_t	 lost_records;	/* records in messages not sent */
-	uint64_t	 lost_packets;	/* packets those records counted */
+	uint64_t	 lost_packets;	/* packets in those records */
 	int		 last_errno;
 };
 
@@ -124,7 +124,7 @@ struct export_stats {
 	uint64_t	 octets;
 	uint64_t	 templates;	/* messages carrying templates, per
 					   collector */
-	uint64_t	 options;	/* options records (sampling, statistics) */
+	uint64_t	 options;	/* options records sent */
 };
 
 /*
@@ -151,7 +151,8 @@ void		 exporter_set_probe_totals(struct exporter *ex,
 void		 exporter_flow_expired(void *ex, const struct flow *f,
 		    enum expiry_reason why);
 /* PSAMP: one record for one sampled packet. */
-void		 exporter_packet(struct exporter *ex, const struct packet *pkt);
+void		 exporter_packet(struct exporter *ex,
+		    const struct packet *pkt);
 /*
  * Encode and send every pending record; also retries TCP/SCTP
  * connections that are due and drains their backlog.

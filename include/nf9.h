@@ -12,15 +12,15 @@
 #include "wbuf.h"
 
 /* Template ids: data records 256..259, options records 264.. */
-#define NF9_TMPL_DATA		256	/* + 1 for IPv6, + 2 with ICMP type */
+#define NF9_TMPL_DATA		256	/* + 1 IPv6, + 2 ICMP type */
 #define NF9_TMPL_SAMPLING	264	/* options: the packet selector */
-#define NF9_TMPL_STATS		265	/* options: exporter statistics */
-#define NF9_SELECTOR_ID		1	/* selectorId of the one selector */
+#define NF9_TMPL_STATS		265	/* options: statistics */
+#define NF9_SELECTOR_ID		1	/* the one selector */
 
 struct nf9_options {
 	int		version;	/* 9 or 10 */
 	int		biflow;		/* IPFIX only: RFC 5103 records */
-	int		psamp;		/* IPFIX only: per-packet records */
+	int		psamp;		/* IPFIX only: PSAMP records */
 	int		time_prec;	/* IPFIX timestamps: 0 s .. 3 ns */
 	unsigned	mpls_labels;
 	unsigned	sampling;	/* 1-in-N announced; 0 or 1: none */
@@ -71,8 +71,9 @@ struct nf9_control {
  * items as fit.  Returns 1 when the series is complete, 0 when another
  * message is needed, -1 when an item does not fit even alone.
  */
-int		 nf9_encode_control(struct nf9 *enc, struct export_stream *st,
-		    const struct export_clock *clk, const struct nf9_optvals *ov,
-		    struct nf9_control *ctl, struct wbuf *w);
+int		 nf9_encode_control(struct nf9 *enc,
+		    struct export_stream *st, const struct export_clock *clk,
+		    const struct nf9_optvals *ov, struct nf9_control *ctl,
+		    struct wbuf *w);
 
 #endif /* NF9_H */

@@ -28,7 +28,8 @@
 #include "nf9.h"
 #include "wbuf.h"
 
-#define PENDING_MAX	64
+/* Enough for many full messages: the partial one left is rarely redone. */
+#define PENDING_MAX	512
 #define DGRAM_MAX	65000
 #define SNDBUF_BYTES	(1 << 20)
 #define BACKLOG_BYTES	(4 << 20)	/* TCP/SCTP: unsent bytes kept */
@@ -47,7 +48,7 @@ enum cause {
 
 /* A message in a TCP/SCTP backlog: where it ends, what it carries. */
 struct backlog_msg {
-	size_t		end;		/* offset in buf just after it */
+	size_t		end;		/* offset in buf just past it */
 	size_t		len;
 	uint32_t	records;
 	uint64_t	packets;
@@ -62,10 +63,10 @@ struct collector {
 	socklen_t		 addrlen;
 	uint64_t		 retry_at_ms;
 	uint32_t		 backoff_ms;
-	uint8_t			*buf;		/* backlog bytes [head, len) */
+	uint8_t			*buf;		/* backlog [head, len) */
 	size_t			 head;
 	size_t			 len;
-	struct backlog_msg	*msgs;		/* queue [mhead, mtail) */
+	struct backlog_msg	*msgs;		/* [mhead, mtail) */
 	size_t			 mhead;
 	size_t			 mtail;
 	unsigned		 logged;	/* bit per enum cause */
@@ -80,7 +81,7 @@ struct exporter {
 	struct collector	 col[EXPORT_MAX_COLLECTORS];
 	unsigned		 ncol;
 	unsigned		 next_col;	/* round-robin position */
-	struct export_stream	 stream;	/* with no collector at all */
+	struct export_stream	 stream;	/* with no collector */
 	struct export_clock	 clk;
 	const struct export_probe_totals *probe;
 	uint32_t		 process_id;
@@ -952,18 +953,24 @@ send_pending(struct exporter *ex, int final)
 	struct wbuf w;
 	size_t off = 0, k, n, i;
 	uint64_t packets, octets;
-	int full;
+	int full, direct;
 
 	while (off < ex->npending) {
 		recs = ex->pending + off;
 		n = uptime_window(ex, recs, ex->npending - off, &clk);
-		/* How many records one message takes; the same for all. */
-		probe_st = ex->stream;
+		/*
+		 * How many records one message takes; the same for all.  With
+		 * one UDP collector and no control message due, that message
+		 * is encoded on its stream and sent as it is, not encoded again.
+		 */
+		direct = ex->ncol == 1 && !is_stream(ex) &&
+		    !ex->cfg.load_balance && !control_due(ex, &ex->col[0].stream);
+		probe_st = direct ? ex->col[0].stream : ex->stream;
 		k = encode_data(ex, &probe_st, &clk, recs, n, &w, &full);
 		full = full || n < ex->npending - off;
 		if (w.overflow || k == 0) {
-			log_warnx("export: record does not fit a message of %zu "
-			    "bytes; dropping %zu", msg_limit(ex),
+			log_warnx("export: record does not fit a message of "
+			    "%zu bytes; dropping %zu", msg_limit(ex),
 			    ex->npending - off);
 			ex->stats.unexportable += ex->npending - off;
 			off = ex->npending;
@@ -977,7 +984,11 @@ send_pending(struct exporter *ex, int final)
 		}
 		if (ex->ncol == 0)
 			ex->stream = probe_st;
-		else if (ex->cfg.load_balance)
+		else if (direct) {
+			ex->col[0].stream = probe_st;
+			collector_send(ex, &ex->col[0], w.buf, w.len,
+			    (uint32_t)k, packets);
+		} else if (ex->cfg.load_balance)
 			deliver(ex, next_collector(ex), &clk, recs, k, packets);
 		else
 			for (i = 0; i < ex->ncol; i++)
@@ -1042,8 +1053,9 @@ exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 		if ((ex->cfg.version == 1 || ex->cfg.version == 5) &&
 		    rec[i].af != 4) {
 			if (!ex->warned_v6) {
-				log_warnx("NetFlow v%d cannot carry IPv6 flows: "
-				    "counted as unexportable (use -v 9 or -v 10)",
+				log_warnx("NetFlow v%d cannot carry IPv6 "
+				    "flows: counted as unexportable (use -v 9 "
+				    "or -v 10)",
 				    ex->cfg.version);
 				ex->warned_v6 = 1;
 			}

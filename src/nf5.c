@@ -8,7 +8,7 @@
 
 #define V1_MAX_RECORDS	24
 #define V5_MAX_RECORDS	30
-#define V5_SAMPLING_DET	(1u << 14)	/* mode 01: one in N, deterministic */
+#define V5_SAMPLING_DET	(1u << 14)	/* mode 01: deterministic 1 in N */
 #define V5_INTERVAL_MAX	0x3fffu
 #define V1_HDR_LEN	16
 #define V5_HDR_LEN	24

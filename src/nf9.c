@@ -44,7 +44,7 @@ struct ie {
 
 struct template {
 	uint16_t	 id;
-	uint16_t	 nscope;	/* options templates: leading scope fields */
+	uint16_t	 nscope;	/* options: leading scope fields */
 	size_t		 nfields;
 	size_t		 reclen;
 	const struct ie	*fields[MAX_FIELDS];
@@ -76,7 +76,7 @@ struct nf9 {
 	struct template		tmpl[NTEMPLATES];
 	struct template		otmpl[NOPTTEMPLATES];
 	int			oenabled[NOPTTEMPLATES];
-	size_t			nopt;	/* options templates enabled */
+	size_t			nopt;	/* options templates on */
 	struct item		items[MAX_ITEMS];
 	size_t			nitems;
 	size_t			first_record;	/* items[] index */
@@ -193,7 +193,8 @@ static const struct ie ie_table[IE_COUNT] = {
 	[IE_SRC6] =	{ "sourceIPv6Address", 27, 16, 0, NULL, b_src, 0 },
 	[IE_DST6] =	{ "destinationIPv6Address", 28, 16, 0, NULL, b_dst, 0 },
 	[IE_SPORT] =	{ "sourceTransportPort", 7, 2, 0, n_sport, NULL, 0 },
-	[IE_DPORT] =	{ "destinationTransportPort", 11, 2, 0, n_dport, NULL, 0 },
+	[IE_DPORT] =	{ "destinationTransportPort", 11, 2, 0, n_dport, NULL,
+			    0 },
 	[IE_PROTO] =	{ "protocolIdentifier", 4, 1, 0, n_proto, NULL, 0 },
 	[IE_TOS] =	{ "ipClassOfService", 5, 1, 0, n_tos, NULL, 0 },
 	[IE_FLAGS] =	{ "tcpControlBits", 6, 1, 0, n_flags, NULL, 0 },
@@ -217,13 +218,16 @@ static const struct ie ie_table[IE_COUNT] = {
 	[IE_END_S] =	{ "flowEndSeconds", 151, 4, 0, n_last_abs, NULL, 0 },
 	[IE_START_MS] =	{ "flowStartMilliseconds", 152, 8, 0, n_first_abs,
 			    NULL, 1 },
-	[IE_END_MS] =	{ "flowEndMilliseconds", 153, 8, 0, n_last_abs, NULL, 1 },
+	[IE_END_MS] =	{ "flowEndMilliseconds", 153, 8, 0, n_last_abs, NULL,
+			    1 },
 	[IE_START_US] =	{ "flowStartMicroseconds", 154, 8, 0, n_first_abs,
 			    NULL, 2 },
-	[IE_END_US] =	{ "flowEndMicroseconds", 155, 8, 0, n_last_abs, NULL, 2 },
+	[IE_END_US] =	{ "flowEndMicroseconds", 155, 8, 0, n_last_abs, NULL,
+			    2 },
 	[IE_START_NS] =	{ "flowStartNanoseconds", 156, 8, 0, n_first_abs,
 			    NULL, 3 },
-	[IE_END_NS] =	{ "flowEndNanoseconds", 157, 8, 0, n_last_abs, NULL, 3 },
+	[IE_END_NS] =	{ "flowEndNanoseconds", 157, 8, 0, n_last_abs, NULL,
+			    3 },
 	[IE_REV_PACKETS] = { "reversePacketDeltaCount", 2, 8, PEN_REVERSE,
 			    n_rev_packets, NULL, 0 },
 	[IE_REV_OCTETS] = { "reverseOctetDeltaCount", 1, 8, PEN_REVERSE,
