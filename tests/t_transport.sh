@@ -180,8 +180,16 @@ live() {
 		>"$dir/probe.out" 2>"$dir/probe.err" &
 	ppid=$!
 	if ! wait_for 10 "$dir/rx1.json" 'len(C) == 1'; then
-		bad "live: the probe never connected (see $dir)"
-		kill -TERM $ppid $rx1; wait $ppid $rx1 2>/dev/null; return
+		if ! kill -0 $ppid 2>/dev/null &&
+		    grep -qi "lo:" "$dir/probe.err"; then
+			# No capture privilege here (a container without
+			# CAP_NET_RAW): the environment, not the probe.
+			echo "skip live reconnect test: $(head -1 "$dir/probe.err")"
+		else
+			bad "live: the probe never connected (see $dir)"
+		fi
+		kill -TERM $ppid $rx1 2>/dev/null; wait $ppid $rx1 2>/dev/null
+		return
 	fi
 	sleep 1
 	gen 41000 5 4		# 20 packets, 5 flows
