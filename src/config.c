@@ -233,17 +233,37 @@ SETTER(set_collector)
 	}
 }
 
+/*
+ * Paths the daemon uses after daemon(3) has changed to "/" (pid file,
+ * control socket, the config file SIGHUP re-reads) are made absolute
+ * against the directory it was started from.
+ */
+static int
+set_path(char **dst, const char *val, char *err, size_t el)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (val[0] == '/' || !strcmp(val, "none") || *val == '\0')
+		return set_str(dst, val);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return seterr(err, el, "\"%s\": cannot resolve a relative "
+		    "path: %s", val, strerror(errno));
+	if (asprintf(&abs, "%s/%s", cwd, val) == -1)
+		return seterr(err, el, "out of memory");
+	free(*dst);
+	*dst = abs;
+	return 0;
+}
+
 SETTER(set_pidfile)
 {
-	(void)err; (void)el;
-	return set_str(&c->pidfile, v);
+	return set_path(&c->pidfile, v, err, el);
 }
 
 SETTER(set_ctlsock)
 {
-	(void)err; (void)el;
 	c->ctlsock_given = 1;
-	return set_str(&c->ctlsock, v);
+	return set_path(&c->ctlsock, v, err, el);
 }
 
 SETTER(set_version)
@@ -506,9 +526,8 @@ SETTER(set_progress)
 
 SETTER(set_config)
 {
-	(void)err; (void)el;
 	c->config_file_given = 1;
-	return set_str(&c->config_file, v);
+	return set_path(&c->config_file, v, err, el);
 }
 
 static const struct optdef opt_table[] = {
