@@ -973,7 +973,14 @@ send_pending(struct exporter *ex, int final)
 			    "%zu bytes; dropping %zu", msg_limit(ex),
 			    ex->npending - off);
 			ex->stats.unexportable += ex->npending - off;
-			off = ex->npending;
+			for (; off < ex->npending; off++) {
+				ex->stats.unexportable_packets +=
+				    ex->pending[off].packets +
+				    ex->pending[off].rev_packets;
+				ex->stats.unexportable_octets +=
+				    ex->pending[off].octets +
+				    ex->pending[off].rev_octets;
+			}
 			break;
 		}
 		if (!final && !full)
