@@ -25,7 +25,8 @@ for t in nfcapd nfdump tshark; do
 done
 [ -x "$probe" ] || { echo "e2e: build softflowd first (make)" >&2; exit 1; }
 
-out=$top/tests/out/e2e
+# A directory per run, so parallel runs (check, check-asan) never share one.
+out=$top/tests/out/e2e.$$
 rm -rf "$out"; mkdir -p "$out"
 
 # Captures by Status/Decoding from SOURCES.md's table.
@@ -86,5 +87,6 @@ for f in $files; do
 		run_one "$f" "$tag"
 	done
 done
+[ $fail -eq 0 ] && rm -rf "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
