@@ -10,7 +10,9 @@ B=${B:-.}
 export SOFTFLOWD=$B/softflowd
 quick=0
 [ "${1:-}" = "-q" ] && quick=1
-mkdir -p tests/out
+# Logs of this run: a directory per run, so check and check-asan can overlap.
+logs=tests/out/run.$$
+mkdir -p "$logs"
 passed=0; failed=0
 
 # Adds the counts a part printed; a part that crashed counts as one failure.
@@ -35,7 +37,7 @@ tally() {	# name log rc
 for t in "$B"/tests/test_*; do
 	case $t in *.c|*.o|*.sh) continue ;; esac
 	[ -x "$t" ] || continue
-	log=tests/out/$(basename "$t").log
+	log=$logs/$(basename "$t").log
 	"$t" >"$log" 2>&1; rc=$?
 	[ $rc -ne 0 ] && cat "$log"
 	tally "$(basename "$t")" "$log" $rc
@@ -43,13 +45,13 @@ done
 
 for t in tests/t_*.sh; do
 	[ -f "$t" ] || continue
-	log=tests/out/$(basename "$t" .sh).log
+	log=$logs/$(basename "$t" .sh).log
 	bash "$t" >"$log" 2>&1; rc=$?
 	[ $rc -ne 0 ] && grep -v '^ok' "$log"
 	tally "$(basename "$t" .sh)" "$log" $rc
 done
 
-log=tests/out/e2e.log
+log=$logs/e2e.log
 if [ $quick = 1 ]; then
 	tests/e2e.sh -v "9 5" -s basic >"$log" 2>&1; rc=$?
 else
@@ -58,5 +60,6 @@ fi
 [ $rc -ne 0 ] && grep -v '^ok' "$log"
 tally e2e "$log" $rc
 
+[ $failed -eq 0 ] && rm -rf "$logs"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
