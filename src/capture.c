@@ -4,18 +4,20 @@
  * re-arms itself, so one event loop serves both.
  *
  * A classic pcap file in host byte order, once libpcap has opened it and
- * vouched for its header, is mapped and its records read in place: no
- * copy through stdio and libpcap's buffer per packet.  Pages already read
- * are given back as the replay moves on.  Other files go through libpcap.
+ * vouched for its header, is read a MiB at a time into one buffer and its
+ * records handed over from there: no copy through stdio and libpcap's
+ * buffer per packet, no page faults, and memory that stays flat however
+ * large the file.  Other files go through libpcap.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <pcap/pcap.h>
@@ -37,8 +39,8 @@
 #define PCAP_REC_HDR	16
 /* libpcap's limit on one record; more means a damaged file. */
 #define PCAP_MAX_CAPLEN	262144u
-/* A mapped replay gives back pages it has read in steps this large. */
-#define MAP_RELEASE	(1u << 20)
+/* A replay's read buffer: larger than any record libpcap accepts. */
+#define READ_BUFSIZE	(1u << 20)
 
 struct capture {
 	pcap_t			*pcap;
@@ -50,14 +52,16 @@ struct capture {
 	uint32_t		 ifindex;
 	uint64_t		 file_size;
 	char			*file_buf;	/* stdio buffer of a replay */
-	const uint8_t		*map;		/* a mapped replay, or NULL */
-	size_t			 map_len;
-	size_t			 map_released;	/* bytes given back */
-	struct cursor		 rec;		/* its records not yet read */
-	int			 map_nsec;
-	int			 map_error;
+	int			 rfd;		/* a replay read here, or -1 */
+	uint8_t			*rbuf;
+	size_t			 rlen;		/* bytes in rbuf */
+	size_t			 rpos;		/* the next record */
+	uint64_t		 roff;		/* file offset of rbuf[0] */
+	int			 reof;
+	int			 rnsec;		/* nanosecond stamps */
+	int			 rerror;
 	uint32_t		 snapshot;
-	struct bpf_program	 prog;		/* the filter, for the map */
+	struct bpf_program	 prog;		/* the filter, for rfd */
 	int			 have_prog;
 	char			 errbuf[PCAP_ERRBUF_SIZE];
 	struct event		*ev;
@@ -85,7 +89,7 @@ set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->is_file) {
-		/* A mapped replay filters each record itself. */
+		/* A replay read through rfd filters each record itself. */
 		c->prog = prog;
 		c->have_prog = 1;
 	} else
@@ -94,76 +98,98 @@ set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 }
 
 /*
- * Map a classic pcap file libpcap has opened.  Anything else (pcapng,
- * the other byte order, versions before 2.4 whose lengths may be swapped,
- * a pipe) stays with libpcap, as does a file that cannot be mapped.
+ * Read a classic pcap file libpcap has opened through our own buffer.
+ * Anything else (pcapng, the other byte order, versions before 2.4 whose
+ * lengths may be swapped, standard input) stays with libpcap.
  */
 static void
-map_open(struct capture *c)
+rfile_open(struct capture *c, const char *path)
 {
-	FILE *fp = pcap_file(c->pcap);
-	struct stat sb;
+	uint8_t hdr[PCAP_FILE_HDR];
 	uint32_t magic;
 	uint16_t version[2];
-	void *m;
+	int fd;
 
-	if (fp == NULL || pcap_is_swapped(c->pcap) ||
-	    fstat(fileno(fp), &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (uint64_t)sb.st_size < PCAP_FILE_HDR ||
-	    (uint64_t)sb.st_size > SIZE_MAX)
+	if (strcmp(path, "-") == 0 || pcap_is_swapped(c->pcap) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
-	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
-	    fileno(fp), 0);
-	if (m == MAP_FAILED)
-		return;
-	memcpy(&magic, m, sizeof(magic));
-	memcpy(version, (uint8_t *)m + 4, sizeof(version));
+	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+		goto no;
+	memcpy(&magic, hdr, sizeof(magic));
+	memcpy(version, hdr + 4, sizeof(version));
 	if ((magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) ||
-	    version[0] != 2 || version[1] != 4) {
-		munmap(m, (size_t)sb.st_size);
-		return;
-	}
-	(void)madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	c->map = m;
-	c->map_len = (size_t)sb.st_size;
-	c->map_nsec = magic == PCAP_MAGIC_NS;
+	    version[0] != 2 || version[1] != 4)
+		goto no;
+	if ((c->rbuf = malloc(READ_BUFSIZE)) == NULL)
+		goto no;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	c->rfd = fd;
+	c->rnsec = magic == PCAP_MAGIC_NS;
+	c->roff = PCAP_FILE_HDR;
 	c->snapshot = (uint32_t)pcap_snapshot(c->pcap);
-	cur_init(&c->rec, c->map + PCAP_FILE_HDR, c->map_len - PCAP_FILE_HDR);
+	return;
+no:
+	close(fd);
 }
 
-/* Give back the pages the replay has read, a MiB at a time. */
-static void
-map_release(struct capture *c)
+/* Keep the unread bytes and read more behind them, up to a full buffer. */
+static int
+rfile_fill(struct capture *c)
 {
-	size_t done = (size_t)(c->rec.pos - c->map) & ~(size_t)0xfff;
+	size_t left = c->rlen - c->rpos;
+	ssize_t n;
 
-	if (done < c->map_released + MAP_RELEASE)
-		return;
-	(void)madvise((void *)(uintptr_t)(c->map + c->map_released),
-	    done - c->map_released, MADV_DONTNEED);
-	c->map_released = done;
+	memmove(c->rbuf, c->rbuf + c->rpos, left);
+	c->roff += c->rpos;
+	c->rlen = left;
+	c->rpos = 0;
+	while (c->rlen < READ_BUFSIZE) {
+		n = read(c->rfd, c->rbuf + c->rlen, READ_BUFSIZE - c->rlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(c->errbuf, sizeof(c->errbuf), "error reading "
+			    "dump file: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			c->reof = 1;
+			break;
+		}
+		c->rlen += (size_t)n;
+	}
+	return 0;
 }
 
 /*
- * Up to max records of a mapped file to the callback, as pcap_dispatch
- * does: returns how many, 0 at the end, -1 once a record is broken
- * (errbuf says how, in libpcap's words).
+ * Up to max records to the callback, as pcap_dispatch does: returns how
+ * many, 0 at the end, -1 once the file is broken (errbuf says how, in
+ * libpcap's words).
  */
 static int
-map_dispatch(struct capture *c, int max)
+rfile_dispatch(struct capture *c, int max)
 {
 	struct pcap_pkthdr h;
+	struct cursor cur;
 	uint32_t rh[4];
 	const uint8_t *data;
 	int n = 0;
 
-	if (c->map_error)
+	if (c->rerror)
 		return -1;
-	while (n < max && cur_left(&c->rec) > 0) {
-		if (cur_bytes(&c->rec, rh, sizeof(rh)) == -1) {
+	while (n < max) {
+		cur_init(&cur, c->rbuf + c->rpos, c->rlen - c->rpos);
+		if (cur_peek_bytes(&cur, 0, rh, sizeof(rh)) == -1) {
+			if (!c->reof) {
+				if (rfile_fill(c) == -1)
+					goto broken;
+				continue;
+			}
+			if (cur_left(&cur) == 0)
+				break;
 			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
 			    "file; tried to read %d header bytes, only got %zu",
-			    PCAP_REC_HDR, cur_left(&c->rec));
+			    PCAP_REC_HDR, cur_left(&cur));
 			goto broken;
 		}
 		if (rh[2] > PCAP_MAX_CAPLEN) {
@@ -172,15 +198,22 @@ map_dispatch(struct capture *c, int max)
 			    rh[2], c->snapshot);
 			goto broken;
 		}
-		data = c->rec.pos;
-		if (cur_skip(&c->rec, rh[2]) == -1) {
+		if (!cur_has(&cur, PCAP_REC_HDR, rh[2])) {
+			if (!c->reof) {
+				if (rfile_fill(c) == -1)
+					goto broken;
+				continue;
+			}
 			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
 			    "file; tried to read %u captured bytes, only got "
-			    "%zu", rh[2], cur_left(&c->rec));
+			    "%zu", rh[2], cur_left(&cur) - PCAP_REC_HDR);
 			goto broken;
 		}
+		(void)cur_skip(&cur, PCAP_REC_HDR);
+		data = cur.pos;
+		c->rpos += PCAP_REC_HDR + rh[2];
 		h.ts.tv_sec = rh[0];
-		h.ts.tv_usec = c->map_nsec ? rh[1] / 1000 : rh[1];
+		h.ts.tv_usec = c->rnsec ? rh[1] / 1000 : rh[1];
 		/* libpcap hands over no more than the file's snap length. */
 		h.caplen = rh[2] < c->snapshot ? rh[2] : c->snapshot;
 		h.len = rh[3];
@@ -190,10 +223,9 @@ map_dispatch(struct capture *c, int max)
 		c->fn(c->arg, &h, data, c->dlt, c->ifindex);
 		n++;
 	}
-	map_release(c);
 	return n;
 broken:
-	c->map_error = 1;
+	c->rerror = 1;
 	return n > 0 ? n : -1;
 }
 
@@ -225,6 +257,7 @@ capture_open_file(const char *path, const struct capture_options *opt,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->rfd = -1;
 	snprintf(c->name, sizeof(c->name), "%s", path);
 	c->is_file = 1;
 	perr[0] = '\0';
@@ -251,7 +284,7 @@ capture_open_file(const char *path, const struct capture_options *opt,
 	if (check_linktype(c, err, errlen) || set_filter(c, opt->bpf, err,
 	    errlen))
 		goto fail;
-	map_open(c);
+	rfile_open(c, path);
 	return c;
 fail:
 	capture_close(c);
@@ -273,6 +306,7 @@ capture_open_live(const char *spec, const struct capture_options *opt,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->rfd = -1;
 	if ((colon = strchr(spec, ':')) != NULL) {
 		idx = strtoul(spec, &end, 10);
 		if (end != colon || colon == spec || idx > UINT32_MAX) {
@@ -358,8 +392,8 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->paused)
 		return;		/* capture_pause re-arms it */
-	if (c->map)
-		n = map_dispatch(c, BATCH_FILE);
+	if (c->rfd != -1)
+		n = rfile_dispatch(c, BATCH_FILE);
 	else
 		n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler,
 		    (u_char *)c);
@@ -372,7 +406,7 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 		event_active(c->ev, EV_READ, 0);
 		return;
 	}
-	c->eof(c->arg, c, n == 0 ? NULL : c->map ? c->errbuf :
+	c->eof(c->arg, c, n == 0 ? NULL : c->rfd != -1 ? c->errbuf :
 	    pcap_geterr(c->pcap));
 }
 
@@ -428,8 +462,9 @@ capture_close(struct capture *c)
 		return;
 	if (c->ev)
 		event_free(c->ev);
-	if (c->map)
-		munmap((void *)(uintptr_t)c->map, c->map_len);
+	if (c->rfd != -1)
+		close(c->rfd);
+	free(c->rbuf);
 	if (c->have_prog)
 		pcap_freecode(&c->prog);
 	if (c->pcap)
@@ -458,8 +493,8 @@ capture_progress(const struct capture *c, uint64_t *pos, uint64_t *size)
 
 	if (!c->is_file)
 		return -1;
-	if (c->map)
-		off = (long)(c->rec.pos - c->map);
+	if (c->rfd != -1)
+		off = (long)(c->roff + c->rpos);
 	else if ((fp = pcap_file(c->pcap)) == NULL || (off = ftell(fp)) < 0)
 		return -1;
 	*pos = (uint64_t)off;

@@ -586,6 +586,9 @@ rec_alloc(struct flowtable *ft)
 	}
 	idx = ft->free_head;
 	ft->free_head = rec_at(ft, idx)->hnext;
+	/* The next new flow's record: freed a while ago, likely cold. */
+	if (ft->free_head != NIL)
+		__builtin_prefetch(rec_at(ft, ft->free_head), 1);
 	return idx;
 }
 
