@@ -618,21 +618,83 @@ struct ahead {
 	int		side;
 };
 
+/*
+ * A new flow for the packet.  Kept out of line with the other rare paths
+ * (a late packet, a move on the idle lists), so the common case, a packet
+ * of a known flow, is short.
+ */
+static __attribute__((noinline)) uint32_t
+flow_create(struct flowtable *ft, const struct packet *pkt,
+    const struct ahead *a)
+{
+	uint32_t idx = rec_alloc(ft);
+	struct rec *r = rec_at(ft, idx);
+	int side = a->side;
+	unsigned n;
+
+	memset(r, 0, ft->stride);
+	r->key = a->key;
+	if (ft->mac_off)
+		memcpy(rec_mac(ft, r), a->mac, 12);
+	r->base_ms = pkt->ts_ms;
+	r->first[0] = r->first[1] = OFF_EMPTY_FIRST;
+	r->last[0] = r->last[1] = OFF_EMPTY_LAST;
+	r->first[side] = r->last[side] = 0;
+	/* The bucket is read now: making room may have changed it. */
+	r->hnext = ft->buckets[a->bucket];
+	ft->buckets[a->bucket] = idx + 1;
+	r->inner_vlan = pkt->inner_vlan;
+	n = pkt->nmpls < ft->cfg.mpls_labels ? pkt->nmpls :
+	    ft->cfg.mpls_labels;
+	memcpy(rec_mpls(ft, r), pkt->mpls, n * sizeof(uint32_t));
+	r->nmpls = (uint8_t)n;
+	r->tcp_flags[side] = pkt->tcp_flags;
+	r->cls = (uint8_t)flow_classify(ft, r);
+	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx);
+	list_insert(ft, &ft->active, L_ACTIVE, idx);
+	ft->stats.flows_created++;
+	ft->stats.flows_by_proto[pkt->proto]++;
+	if (++ft->stats.active > ft->stats.peak_active)
+		ft->stats.peak_active = ft->stats.active;
+	return idx;
+}
+
+/* A late packet: the flow began earlier, so it moves up the active list. */
+static __attribute__((noinline)) void
+flow_began_earlier(struct flowtable *ft, uint32_t idx, int side, int32_t off)
+{
+	list_remove(ft, &ft->active, L_ACTIVE, idx);
+	rec_at(ft, idx)->first[side] = off;
+	list_insert(ft, &ft->active, L_ACTIVE, idx);
+}
+
+/* A new class, or a stamp RESTAMP_MS old: to the idle list's tail. */
+static __attribute__((noinline)) void
+flow_restamp(struct flowtable *ft, uint32_t idx, enum flow_class cls,
+    int32_t last)
+{
+	struct rec *r = rec_at(ft, idx);
+
+	list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
+	r->cls = (uint8_t)cls;
+	r->stamp = last;
+	list_insert(ft, &ft->idle[cls], L_IDLE, idx);
+}
+
 static void
 account_one(struct flowtable *ft, const struct packet *pkt,
     const struct ahead *a)
 {
 	struct rec *r = NULL;
-	uint32_t idx, b = a->bucket;
+	uint32_t idx;
 	int32_t off, last;
-	int64_t d;
+	int64_t d = 0;
 	int side = a->side;
 	uint8_t newflags;
 	enum flow_class cls;
 	enum expiry_reason why;
-	unsigned n;
 
-	for (idx = ft->buckets[b]; idx != 0; idx = r->hnext) {
+	for (idx = ft->buckets[a->bucket]; idx != 0; idx = r->hnext) {
 		r = rec_at(ft, idx - 1);
 		if (key_equal(ft, r, &a->key, a->mac))
 			break;
@@ -648,41 +710,17 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 		idx = NIL;
 
 	if (idx == NIL) {
-		idx = rec_alloc(ft);
+		idx = flow_create(ft, pkt, a);
 		r = rec_at(ft, idx);
-		memset(r, 0, ft->stride);
-		r->key = a->key;
-		if (ft->mac_off)
-			memcpy(rec_mac(ft, r), a->mac, 12);
-		r->base_ms = pkt->ts_ms;
-		r->first[0] = r->first[1] = OFF_EMPTY_FIRST;
-		r->last[0] = r->last[1] = OFF_EMPTY_LAST;
-		r->first[side] = r->last[side] = 0;
-		r->hnext = ft->buckets[b];
-		ft->buckets[b] = idx + 1;
-		r->inner_vlan = pkt->inner_vlan;
-		n = pkt->nmpls < ft->cfg.mpls_labels ? pkt->nmpls :
-		    ft->cfg.mpls_labels;
-		memcpy(rec_mpls(ft, r), pkt->mpls, n * sizeof(uint32_t));
-		r->nmpls = (uint8_t)n;
-		r->tcp_flags[side] = pkt->tcp_flags;
-		r->cls = (uint8_t)flow_classify(ft, r);
-		list_insert(ft, &ft->idle[r->cls], L_IDLE, idx);
-		list_insert(ft, &ft->active, L_ACTIVE, idx);
-		ft->stats.flows_created++;
-		ft->stats.flows_by_proto[pkt->proto]++;
-		if (++ft->stats.active > ft->stats.peak_active)
-			ft->stats.peak_active = ft->stats.active;
 		off = 0;
 	} else {
 		off = (int32_t)d;
-		if (off < rec_first(r)) {
-			/* A late packet: the flow began earlier. */
-			list_remove(ft, &ft->active, L_ACTIVE, idx);
-			r->first[side] = off;
-			list_insert(ft, &ft->active, L_ACTIVE, idx);
-		} else if (off < r->first[side])
-			r->first[side] = off;
+		if (off < r->first[side]) {
+			if (off < rec_first(r))
+				flow_began_earlier(ft, idx, side, off);
+			else
+				r->first[side] = off;
+		}
 		if (off > r->last[side])
 			r->last[side] = off;
 	}
@@ -700,12 +738,8 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 
 	cls = newflags ? flow_classify(ft, r) : r->cls;
 	last = rec_last(r);
-	if (cls != r->cls || (int64_t)last - r->stamp >= RESTAMP_MS) {
-		list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
-		r->cls = (uint8_t)cls;
-		r->stamp = last;
-		list_insert(ft, &ft->idle[cls], L_IDLE, idx);
-	}
+	if (cls != r->cls || (int64_t)last - r->stamp >= RESTAMP_MS)
+		flow_restamp(ft, idx, cls, last);
 }
 
 static void
