@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "flowtable.h"
@@ -43,6 +44,7 @@
 #define AHEAD		16
 /* Flows expiry gathers before releasing them, for the same reason. */
 #define EXPIRE_AHEAD	16
+#define HUGE_PAGE	((size_t)2 << 20)
 /* The class of a record on the free list. */
 #define CLS_FREE	0xff
 /* Offsets from a flow's base time are signed 32-bit milliseconds. */
@@ -254,7 +256,7 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 {
 	struct flowtable *ft;
 	uint32_t i, nbuckets;
-	size_t end;
+	size_t end, poolsize;
 
 	if (cfg->max_flows == 0 || cfg->max_flows >= NIL - 1)
 		return NULL;
@@ -284,8 +286,20 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	 * Large allocations come straight from the kernel as untouched zero
 	 * pages: the pool and the buckets take memory as flows arrive.
 	 */
-	ft->pool = aligned_alloc(64, (ft->stride * cfg->max_flows + 63) &
-	    ~(size_t)63);
+	poolsize = ft->stride * cfg->max_flows;
+	if (poolsize >= 2 * HUGE_PAGE) {
+		/*
+		 * The pool fills from its start, so huge pages cost at most
+		 * one partly used page, and a large table's random accesses
+		 * then miss the TLB far less.  Only a hint: without
+		 * transparent huge pages nothing changes.
+		 */
+		poolsize = (poolsize + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		ft->pool = aligned_alloc(HUGE_PAGE, poolsize);
+		if (ft->pool != NULL)
+			(void)madvise(ft->pool, poolsize, MADV_HUGEPAGE);
+	} else
+		ft->pool = aligned_alloc(64, (poolsize + 63) & ~(size_t)63);
 	ft->buckets = calloc(nbuckets, sizeof(*ft->buckets));
 	if (ft->pool == NULL || ft->buckets == NULL)
 		goto fail;
