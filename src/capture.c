@@ -100,7 +100,8 @@ set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 /*
  * Read a classic pcap file libpcap has opened through our own buffer.
  * Anything else (pcapng, the other byte order, versions before 2.4 whose
- * lengths may be swapped, standard input) stays with libpcap.
+ * lengths may be swapped, standard input, a pipe that a second reader
+ * would split) stays with libpcap.
  */
 static void
 rfile_open(struct capture *c, const char *path)
@@ -108,12 +109,14 @@ rfile_open(struct capture *c, const char *path)
 	uint8_t hdr[PCAP_FILE_HDR];
 	uint32_t magic;
 	uint16_t version[2];
+	struct stat sb;
 	int fd;
 
 	if (strcmp(path, "-") == 0 || pcap_is_swapped(c->pcap) ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return;
-	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
 		goto no;
 	memcpy(&magic, hdr, sizeof(magic));
 	memcpy(version, hdr + 4, sizeof(version));
