@@ -83,6 +83,36 @@ dur=$(tcpdump -tt -nr "$mid" 2>/dev/null | awk 'NR == 1 {f = $1} {l = $1}
 check "3000 packets at 20/s span about 150 s ($dur)" test "$dur" -ge 140 \
 	-a "$dur" -le 150
 
+# softflowd reads a classic pcap file itself; a named pipe goes through
+# libpcap.  Both must see the same packets, filtered or not, and stop at
+# the same record of a cut file with the same message.
+stats_of() {	# stderr file -> the flow and decoder counters
+	sed -n '/^decoder:/,/^export:/p' "$1" | grep -v '^export:'
+}
+same_reader() {	# name pcap [filter]
+	local name=$1 pcap=$2 fifo=$out/reader.fifo
+	shift 2
+	rm -f "$fifo"; mkfifo "$fifo"
+	"$probe" -r "$pcap" -c none -v 9 "$@" >/dev/null 2>"$out/$name.file"
+	cat "$pcap" >"$fifo" &
+	"$probe" -r "$fifo" -c none -v 9 "$@" >/dev/null 2>"$out/$name.pipe"
+	wait
+	if [ -n "$(stats_of "$out/$name.file")" ] &&
+	    [ "$(stats_of "$out/$name.file")" = "$(stats_of "$out/$name.pipe")" ]; then
+		ok "$name: file and pipe readers agree"
+	else
+		bad "$name: file and pipe readers differ (see $out/$name.*)"
+	fi
+}
+same_reader reader-all "$mid"
+same_reader reader-filter "$mid" "tcp or (vlan and tcp)"
+head -c 100000 "$mid" >"$out/cut.pcap"
+same_reader reader-cut "$out/cut.pcap"
+msg_file=$(grep -o 'truncated dump file.*' "$out/reader-cut.file")
+msg_pipe=$(grep -o 'truncated dump file.*' "$out/reader-cut.pipe")
+check "cut file: same error from both readers (${msg_file:-none})" \
+	test -n "$msg_file" -a "$msg_file" = "$msg_pipe"
+
 # Through softflowd into nfcapd: flow-compare --times against the truth.
 replay() {	# pcap truth name extra-args...
 	local pcap=$1 truth=$2 name=$3 dir=$out/$3 port npid rc
