@@ -418,11 +418,20 @@ def check_truth(frames, args):
                 # The forward times are the last pair (reverse ones first).
                 s = times_at(starts[-1][1], args.prec)
                 e = times_at(ends[-1][1], args.prec)
-                k = (src, dst, proto, sp, dp)
-                if k in got:
-                    got[k] = (min(got[k][0], s), max(got[k][1], e))
-                else:
-                    got[k] = (s, e)
+                keyed = [((src, dst, proto, sp, dp), s, e)]
+                # A biflow also carries the reverse direction's times
+                # (the first pair) and packets (the second count).
+                pkts = rec.get("cflow.packets", [])
+                if len(starts) == 2 and len(ends) == 2 and len(pkts) == 2 \
+                        and num(pkts[1][0]) > 0:
+                    keyed.append(((dst, src, proto, dp, sp),
+                                  times_at(starts[0][1], args.prec),
+                                  times_at(ends[0][1], args.prec)))
+                for k, s, e in keyed:
+                    if k in got:
+                        got[k] = (min(got[k][0], s), max(got[k][1], e))
+                    else:
+                        got[k] = (s, e)
     n = 0
     for k, t in want.items():
         if k in got and got[k] != t:
