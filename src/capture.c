@@ -220,7 +220,8 @@ rfile_dispatch(struct capture *c, int max)
 		/* libpcap hands over no more than the file's snap length. */
 		h.caplen = rh[2] < c->snapshot ? rh[2] : c->snapshot;
 		h.len = rh[3];
-		if (c->have_prog && pcap_offline_filter(&c->prog, &h, data) == 0)
+		if (c->have_prog &&
+		    pcap_offline_filter(&c->prog, &h, data) == 0)
 			continue;
 		c->stats.received++;
 		c->fn(c->arg, &h, data, c->dlt, c->ifindex);
