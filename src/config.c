@@ -190,8 +190,6 @@ SETTER(set_timeout)
 		    timeout_table[id].name, eq + 1);
 	if (id == T_EXPINT && secs == 0)
 		return seterr(err, el, "timeout expint must be at least 1 s");
-	if (id == T_MAXLIFE && secs == 0)
-		return seterr(err, el, "timeout maxlife must be at least 1 s");
 	c->timeout[id] = secs;
 	c->timeout_set[id] = 1;
 	return 0;
@@ -671,6 +669,12 @@ config_flowtable(const struct config *cfg, struct flowtable_config *ftc)
 	for (i = 0; i < FC_NCLASS; i++)
 		ftc->idle_ms[i] = config_timeout(cfg, cls_timeout[i]) * 1000u;
 	ftc->maxlife_ms = (uint64_t)config_timeout(cfg, T_MAXLIFE) * 1000u;
+	/*
+	 * maxlife=0 means no active timeout, as in softflowd 1.1; a flow
+	 * still leaves after 2^31 ms, the reach of its 32-bit time offsets.
+	 */
+	if (ftc->maxlife_ms == 0)
+		ftc->maxlife_ms = INT32_MAX;
 	ftc->mpls_labels = cfg->export.mpls_labels;
 }
 

@@ -68,6 +68,7 @@ CHECK(c_t_tcp, c->timeout[T_TCP] == 300 && c->timeout_set[T_TCP] &&
 CHECK(c_t_udp_m, c->timeout[T_UDP] == 300)
 CHECK(c_t_gen_h, c->timeout[T_GENERAL] == 3600)
 CHECK(c_t_max_d, c->timeout[T_MAXLIFE] == 86400)
+CHECK(c_t_max_0, c->timeout[T_MAXLIFE] == 0 && c->timeout_set[T_MAXLIFE])
 CHECK(c_t_icmp_w, c->timeout[T_ICMP] == 2 * 604800)
 CHECK(c_t_exp_s, c->timeout[T_EXPINT] == 10)
 CHECK(c_t_seq, c->timeout[T_TCP] == 5400)
@@ -146,6 +147,7 @@ static const struct {
 	{ { "-t", "udp=5m" }, c_t_udp_m },
 	{ { "-t", "general=1h" }, c_t_gen_h },
 	{ { "-t", "maxlife=1d" }, c_t_max_d },
+	{ { "-t", "maxlife=0" }, c_t_max_0 },
 	{ { "-t", "icmp=2w" }, c_t_icmp_w },
 	{ { "-t", "expint=10s" }, c_t_exp_s },
 	{ { "-t", "tcp=1h30m" }, c_t_seq },
@@ -247,7 +249,6 @@ static const struct {
 	{ { "-t", "tcp=4294967296" }, "tcp" },
 	{ { "-t", "maxlife=100000w" }, "maxlife" },
 	{ { "-t", "expint=0" }, "expint" },
-	{ { "-t", "maxlife=0" }, "maxlife" },
 	{ { "-t", "=5" }, "-t" },
 	{ { "-v", "7" }, "-v" },
 	{ { "-v", "ipfix" }, "-v" },
@@ -432,6 +433,10 @@ test_config_flowtable(void **state)
 	    config_timeout(&c, T_TCP_FIN) * 1000);
 	assert_int_equal(ftc.maxlife_ms, 3600000);
 	assert_int_equal(ftc.mpls_labels, 3);
+	/* maxlife=0: no active timeout short of the 32-bit offsets' reach. */
+	c.timeout[T_MAXLIFE] = 0;
+	config_flowtable(&c, &ftc);
+	assert_int_equal(ftc.maxlife_ms, INT32_MAX);
 	config_free(&c);
 }
 
