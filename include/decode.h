@@ -21,10 +21,8 @@
 	X(BAD_IP_VERSION,	"bad_ip_version")			\
 	X(BAD_IP_HDR_LEN,	"bad_ip_header_length")			\
 	X(BAD_IP_LEN,		"bad_ip_total_length")			\
-	X(TRUNC_IPV6_EXT,	"truncated_ipv6_extension")		\
 	X(IPV6_EXT_LOOP,	"too_many_ipv6_extensions")		\
-	X(BAD_LINKTYPE,		"unsupported_link_type")		\
-	X(FILTERED_AF,		"address_family_not_tracked")
+	X(BAD_LINKTYPE,		"unsupported_link_type")
 
 #define DECODE_ENUM(name, str) DECODE_##name,
 enum decode_result {

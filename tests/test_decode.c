@@ -582,7 +582,7 @@ static int
 is_truncation(enum decode_result r)
 {
 	return r == DECODE_TRUNC_LINK || r == DECODE_TRUNC_ENCAP ||
-	    r == DECODE_TRUNC_IP || r == DECODE_TRUNC_IPV6_EXT;
+	    r == DECODE_TRUNC_IP;
 }
 
 /*
