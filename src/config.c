@@ -43,7 +43,7 @@ struct optdef {
 	int		(*set)(struct config *, const char *, char *, size_t);
 };
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -74,7 +74,7 @@ struct ctl {
 };
 
 /* softflowd 1.1 starts each reply this way; scripts may look for it. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 reply(FILE *out, const char *fmt, ...)
 {
 	va_list ap;

@@ -26,9 +26,9 @@
 
 /* What the expiry callback saw: a copy of each flow as it left. */
 struct seen {
-	struct flow	 f;
 	uint32_t	 mpls[DECODE_MAX_MPLS];
 	enum expiry_reason why;
+	struct flow	 f;	/* last: its label array is flexible */
 };
 
 struct sink {
