@@ -85,7 +85,7 @@ struct export_config {
 	int		 psamp;		/* -v psamp: IPFIX record per packet */
 	unsigned	 sampling;	/* -s 1-in-N, announced, unscaled */
 	unsigned	 mpls_labels;	/* labels exported (-x) */
-	size_t		 mtu;		/* datagram payload limit */
+	size_t		 mtu;		/* datagram payload limit, 0: auto */
 	const char	*send_ifname;	/* -S */
 	unsigned	 ncollectors;
 	char		*collectors[EXPORT_MAX_COLLECTORS];	/* host:port */
@@ -125,6 +125,7 @@ struct export_stats {
 	uint64_t	 templates;	/* messages carrying templates, per
 					   collector */
 	uint64_t	 options;	/* options records sent */
+	uint64_t	 max_datagram;	/* payload limit in use (mtu) */
 };
 
 /*

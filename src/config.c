@@ -506,8 +506,13 @@ SETTER(set_mtu)
 {
 	unsigned long n;
 
+	if (strcmp(v, "auto") == 0) {
+		c->export.mtu = 0;
+		return 0;
+	}
 	if (parse_uint(v, 65000, &n) || n < 256)
-		return seterr(err, el, "mtu \"%s\": expected 256..65000", v);
+		return seterr(err, el, "mtu \"%s\": expected auto or "
+		    "256..65000", v);
 	c->export.mtu = n;
 	return 0;
 }
@@ -589,7 +594,8 @@ static const struct optdef opt_table[] = {
 	    "(default 16)", set_tmpl_packets },
 	{ 0, "template_interval", "time", "resend templates every interval "
 	    "(default 60s)", set_tmpl_secs },
-	{ 0, "mtu", "bytes", "export datagram size limit (default 1400)",
+	{ 0, "mtu", "auto|bytes", "export datagram size limit (default auto: "
+	    "the route's MTU less 100, at most 8900)",
 	    set_mtu },
 	{ 0, "progress", "yes|no", "replay progress on stderr (default: when "
 	    "stderr is a terminal)", set_progress },
@@ -614,7 +620,7 @@ config_defaults(struct config *cfg)
 	cfg->export.tmpl_packets = 16;
 	cfg->export.tmpl_secs = 60;
 	cfg->export.time_prec = 1;
-	cfg->export.mtu = 1400;
+	cfg->export.mtu = 0;		/* auto */
 }
 
 void

@@ -31,6 +31,16 @@
 /* Enough for many full messages: the partial one left is rarely redone. */
 #define PENDING_MAX	512
 #define DGRAM_MAX	65000
+/*
+ * mtu = auto: the route's MTU less AUTO_MARGIN (IP and UDP headers plus
+ * room for a tunnel or IPsec header the kernel cannot see; 1500 gives the
+ * 1400 softflowd always used), capped at AUTO_CAP: a jumbo frame's worth,
+ * which collectors reading into fixed buffers still take whole.  Streams
+ * and a route the kernel won't tell keep AUTO_DEFAULT.
+ */
+#define AUTO_MARGIN	100
+#define AUTO_CAP	8900
+#define AUTO_DEFAULT	1400
 #define SNDBUF_BYTES	(1 << 20)
 #define BACKLOG_BYTES	(4 << 20)	/* TCP/SCTP: unsent bytes kept */
 #define BACKLOG_MSGS	8192
@@ -92,6 +102,7 @@ struct exporter {
 	struct flow_record	 pending[PENDING_MAX];
 	size_t			 npending;
 	struct export_stats	 stats;
+	size_t			 limit;		/* datagram payload */
 	uint8_t			 dgram[DGRAM_MAX];
 	uint8_t			 ctl[DGRAM_MAX];
 };
@@ -122,7 +133,53 @@ is_stream(const struct exporter *ex)
 static size_t
 msg_limit(const struct exporter *ex)
 {
-	return ex->cfg.mtu < DGRAM_MAX ? ex->cfg.mtu : DGRAM_MAX;
+	return ex->limit;
+}
+
+/* The MTU of a connected UDP socket's route, 0 when unknown. */
+static size_t
+route_mtu(const struct collector *c)
+{
+	socklen_t len;
+	int mtu = 0, r = -1;
+
+	len = sizeof(mtu);
+	if (c->family == AF_INET6)
+		r = getsockopt(c->fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len);
+	else if (c->family == AF_INET)
+		r = getsockopt(c->fd, IPPROTO_IP, IP_MTU, &mtu, &len);
+	return r == 0 && mtu > 0 ? (size_t)mtu : 0;
+}
+
+/*
+ * The datagram limit: the configured one, or with mtu = auto the smallest
+ * of the collectors' (every datagram goes to each of them).
+ */
+static size_t
+choose_limit(const struct exporter *ex)
+{
+	size_t limit = 0, l, m;
+	unsigned i;
+
+	if (ex->cfg.mtu != 0)
+		return ex->cfg.mtu < DGRAM_MAX ? ex->cfg.mtu : DGRAM_MAX;
+	if (is_stream(ex) || ex->ncol == 0)
+		return AUTO_DEFAULT;
+	for (i = 0; i < ex->ncol; i++) {
+		m = route_mtu(&ex->col[i]);
+		if (m == 0)
+			l = AUTO_DEFAULT;
+		else if (m < AUTO_MARGIN + 256)
+			l = 256;
+		else
+			l = m - AUTO_MARGIN < AUTO_CAP ? m - AUTO_MARGIN :
+			    AUTO_CAP;
+		log_debug("collector %s: route MTU %zu, datagrams up to %zu "
+		    "bytes", ex->col[i].stats.name, m, l);
+		if (limit == 0 || l < limit)
+			limit = l;
+	}
+	return limit;
 }
 
 /* Split "host:port" or "[v6addr]:port". */
@@ -533,6 +590,8 @@ collector_open(struct exporter *ex, const char *spec, struct collector *c)
 		close(fd);
 		fd = -1;
 	}
+	if (ai != NULL)
+		c->family = ai->ai_family;
 	freeaddrinfo(res);
 	if (fd == -1) {
 		log_warn("collector %s: cannot connect", spec);
@@ -611,6 +670,8 @@ exporter_new(const struct export_config *cfg)
 		}
 		ex->ncol++;
 	}
+	ex->limit = choose_limit(ex);
+	ex->stats.max_datagram = ex->limit;
 	return ex;
 fail:
 	exporter_free(ex);
@@ -674,6 +735,7 @@ void
 exporter_carry_stats(struct exporter *to, const struct exporter *from)
 {
 	to->stats = from->stats;
+	to->stats.max_datagram = to->limit;	/* the new one's, not a total */
 }
 
 unsigned

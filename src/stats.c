@@ -182,6 +182,7 @@ stats_write(struct probe *p, enum stats_format fmt, FILE *fp)
 	emit(&s, "export", "packets", NULL, NULL, es->packets);
 	emit(&s, "export", "octets", NULL, NULL, es->octets);
 	emit(&s, "export", "datagrams", NULL, NULL, es->datagrams);
+	emit(&s, "export", "max_datagram", NULL, NULL, es->max_datagram);
 	emit(&s, "export", "template_datagrams", NULL, NULL, es->templates);
 	emit(&s, "export", "options_records", NULL, NULL, es->options);
 	emit(&s, "export", "unexportable_records", NULL, NULL,

@@ -133,7 +133,7 @@ CHECK(c_grouped, c->foreground == 1 && c->track_ipv6 == 1 &&
     c->export.load_balance == 1)
 CHECK(c_defaults, c->export.version == 5 && c->max_flows == 8192 &&
     c->track == TRACK_FULL && c->snaplen == 128 && c->promisc == 1 &&
-    c->export.mtu == 1400 && c->export.time_prec == 1 &&
+    c->export.mtu == 0 && c->export.time_prec == 1 &&
     c->bpf == NULL && c->ninterfaces == 0 && c->export.hoplimit == -1)
 
 static const struct {
@@ -524,6 +524,7 @@ static const struct {
 	{ "collector = nocolon\n", 1, "collector" },
 	{ "track = sideways\n", 1, "track" },
 	{ "mtu = 10\n", 1, "mtu" },
+	{ "mtu = automatic\n", 1, "mtu" },
 	{ "template_interval = 0\n", 1, "template_interval" },
 	{ "progress = sometimes\n", 1, "progress" },
 };

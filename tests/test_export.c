@@ -529,6 +529,72 @@ test_export_closed_port(void **state)
 	receiver_free(rx[1]);
 }
 
+/*
+ * mtu = auto: a loopback collector's route allows 65536 bytes, so
+ * datagrams grow to the 8900-byte cap, and none is larger.
+ */
+static void
+test_export_mtu_auto(void **state)
+{
+	static uint8_t big[65536];
+	struct receiver *rx;
+	struct exporter *ex;
+	struct export_config c;
+	struct flow *f;
+	struct pollfd pfd;
+	size_t longest = 0, got = 0;
+	ssize_t r;
+	unsigned i;
+
+	(void)state;
+	rx = receiver_new();
+	memset(&c, 0, sizeof(c));
+	c.version = 9;
+	c.hoplimit = -1;
+	c.transport = EXPORT_UDP;
+	c.tmpl_packets = 16;
+	c.tmpl_secs = 60;
+	c.time_prec = 1;
+	c.mtu = 0;
+	c.ncollectors = 1;
+	c.collectors[0] = rx->spec;
+	ex = exporter_new(&c);
+	assert_non_null(ex);
+	assert_int_equal(exporter_stats(ex)->max_datagram, 8900);
+	exporter_set_clock(ex, T0 + 60000);
+	for (i = 0; i < 400; i++) {
+		f = mkflow(4, (uint8_t)(1 + i % 200), (uint8_t)(i / 200 + 201),
+		    3, 300, T0, 0, 0, 0);
+		exporter_flow_expired(ex, f, EXP_IDLE);
+		free(f);
+	}
+	exporter_flush(ex);
+	for (;;) {
+		pfd.fd = rx->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, got < exporter_collector(ex, 0)->packets ?
+		    WAIT_MS : 0) <= 0)
+			break;
+		if ((r = recv(rx->fd, big, sizeof(big), MSG_DONTWAIT)) < 0)
+			break;
+		got++;
+		if ((size_t)r > longest)
+			longest = (size_t)r;
+	}
+	assert_int_equal(got, exporter_collector(ex, 0)->packets);
+	assert_true(longest > 1400);
+	assert_true(longest <= 8900);
+	exporter_free(ex);
+
+	/* A configured size is kept as it is. */
+	c.mtu = 1200;
+	ex = exporter_new(&c);
+	assert_non_null(ex);
+	assert_int_equal(exporter_stats(ex)->max_datagram, 1200);
+	exporter_free(ex);
+	receiver_free(rx);
+}
+
 /* Bad collector specs fail exporter_new. */
 static void
 test_export_bad_collector(void **state)
@@ -615,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_export_round_robin),
 		cmocka_unit_test(test_export_closed_port),
 		cmocka_unit_test(test_export_bad_collector),
+		cmocka_unit_test(test_export_mtu_auto),
 		cmocka_unit_test(test_export_from_flowtable),
 	};
 
