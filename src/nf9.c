@@ -1,10 +1,13 @@
 /*
  * NetFlow v9 and IPFIX encoders.  An information element is a row of
- * ie_table: its id, length, enterprise number and how to read it, from a
- * flow or packet record or from the exporter's state for options records.
- * Templates are lists of rows chosen once at start-up; template sets,
- * options template sets and every record are generated from those lists.
+ * ie_table: its id, length, enterprise number and where its value is, as
+ * an offset into the record its template encodes.  Templates are lists of
+ * rows chosen once at start-up; template sets and options template sets
+ * are written from those lists, and each template is also compiled once
+ * into a flat list of copy operations that writes one record.
  */
+#include <endian.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,25 +24,62 @@
 #define ALGO_SYSTEMATIC_COUNT	1	/* PSAMP selectorAlgorithm */
 #define V9_ALGO_DETERMINISTIC	1	/* v9 SAMPLING_ALGORITHM */
 
-/* Where an element's value comes from. */
-struct ie_src {
-	const struct flow_record	*r;	/* data records */
-	const struct export_clock	*clk;
-	const struct nf9_options	*opt;	/* options records */
-	const struct nf9_optvals	*ov;
+/*
+ * The record an options template encodes: the exporter's statistics and
+ * the values the encoder's options give, so options records are read
+ * through offsets like data records are.
+ */
+struct opt_record {
+	struct nf9_optvals	ov;
+	uint32_t		domain_id;	/* v9 scope System */
+	uint32_t		interval;	/* v9 SAMPLING_INTERVAL */
+	uint32_t		space;		/* samplingPacketSpace */
 };
 
-typedef uint64_t (*ie_num_fn)(const struct ie_src *, unsigned arg);
-typedef const uint8_t *(*ie_bytes_fn)(const struct ie_src *);
+/* How an element's value is read from its record. */
+enum ie_kind {
+	K_BYTES,	/* len bytes at off, as they are */
+	K_UINT,		/* host-order unsigned integer of len bytes at off */
+	K_UPTIME,	/* uint64_t ms at off, as ms since the exporter's boot */
+	K_ABSTIME,	/* uint64_t ms at off, a dateTime of precision arg */
+	K_REV_ABSTIME,	/* biflow reverse time at off; without a reverse
+			   side, the forward first_ms */
+	K_MPLS,		/* label arg of the stack, 0 past its depth */
+	K_CONST		/* arg */
+};
 
 struct ie {
 	const char	*name;
 	uint16_t	 id;
 	uint16_t	 len;
 	uint32_t	 pen;
-	ie_num_fn	 num;
-	ie_bytes_fn	 bytes;
-	unsigned	 arg;
+	uint8_t		 kind;		/* enum ie_kind */
+	uint16_t	 off;
+	uint32_t	 arg;
+};
+
+/*
+ * One step of writing a record.  Steps are grouped by how they write, so
+ * each group is a tight loop; every step writes exactly its own bytes, so
+ * the order of groups does not matter.
+ */
+enum op_kind {
+	OP_COPY,	/* len bytes as they are; adjacent ones merged */
+	OP_BE64,	/* host-order integers, big-endian */
+	OP_BE32,
+	OP_BE16,
+	OP_BYTE,
+	OP_UPTIME,	/* v9 times: 4 bytes */
+	OP_OTHER,	/* everything rare: by the element's kind */
+	NOPKINDS
+};
+
+struct op {
+	uint16_t	 dst;		/* offset in the record written */
+	uint16_t	 src;		/* offset in the record read */
+	uint16_t	 len;
+	uint8_t		 ie_kind;	/* OP_OTHER */
+	uint32_t	 arg;
 };
 
 struct template {
@@ -48,6 +88,8 @@ struct template {
 	size_t		 nfields;
 	size_t		 reclen;
 	const struct ie	*fields[MAX_FIELDS];
+	struct op	 ops[MAX_FIELDS];
+	uint8_t		 op_end[NOPKINDS];	/* end of each group in ops */
 };
 
 /*
@@ -82,6 +124,219 @@ struct nf9 {
 	size_t			first_record;	/* items[] index */
 };
 
+/* Element ids are shared by v9 and IPFIX unless noted. */
+enum {
+	IE_NONE,	/* ends a list */
+	IE_SRC4, IE_DST4, IE_SRC6, IE_DST6, IE_SPORT, IE_DPORT, IE_PROTO,
+	IE_TOS, IE_FLAGS, IE_PACKETS, IE_OCTETS, IE_FIRST_UP, IE_LAST_UP,
+	IE_IF_IN, IE_IF_OUT, IE_DIRECTION, IE_VLAN, IE_INNER_VLAN, IE_IPVER,
+	IE_ICMP4, IE_ICMP6, IE_END_REASON, IE_SMAC, IE_DMAC,
+	IE_START_S, IE_END_S, IE_START_MS, IE_END_MS, IE_START_US, IE_END_US,
+	IE_START_NS, IE_END_NS,
+	IE_REV_PACKETS, IE_REV_OCTETS, IE_REV_FLAGS, IE_REV_START_MS,
+	IE_REV_END_MS,
+	IE_OBS_S, IE_OBS_MS, IE_OBS_US, IE_OBS_NS, IE_IP_LEN,
+	IE_SELECTOR, IE_SELECTOR_ALGO, IE_PKT_INTERVAL, IE_PKT_SPACE,
+	IE_V9_SCOPE_SYSTEM, IE_V9_SAMPLING_INTERVAL, IE_V9_SAMPLING_ALGO,
+	IE_EXP_OCTETS, IE_EXP_MESSAGES, IE_EXP_RECORDS, IE_PROCESS_ID,
+	IE_IGNORED_PACKETS, IE_NOTSENT_RECORDS, IE_NOTSENT_PACKETS,
+	IE_MPLS1,
+	IE_COUNT = IE_MPLS1 + DECODE_MAX_MPLS
+};
+
+/* Sources: a member of the data record, or of the options record. */
+#define FR(m)		K_UINT, offsetof(struct flow_record, m), 0
+#define FR_BYTES(m)	K_BYTES, offsetof(struct flow_record, m), 0
+#define FR_TIME(k, m, prec) k, offsetof(struct flow_record, m), prec
+#define OR(m)		K_UINT, offsetof(struct opt_record, m), 0
+#define CONST(v)	K_CONST, 0, v
+
+#define MPLS_IE(i) [IE_MPLS1 + (i)] = { "mplsLabelStackSection", 70 + (i), \
+	3, 0, K_MPLS, offsetof(struct flow_record, mpls), (i) }
+
+static const struct ie ie_table[IE_COUNT] = {
+	[IE_SRC4] =	{ "sourceIPv4Address", 8, 4, 0, FR_BYTES(src) },
+	[IE_DST4] =	{ "destinationIPv4Address", 12, 4, 0, FR_BYTES(dst) },
+	[IE_SRC6] =	{ "sourceIPv6Address", 27, 16, 0, FR_BYTES(src) },
+	[IE_DST6] =	{ "destinationIPv6Address", 28, 16, 0, FR_BYTES(dst) },
+	[IE_SPORT] =	{ "sourceTransportPort", 7, 2, 0, FR(sport) },
+	[IE_DPORT] =	{ "destinationTransportPort", 11, 2, 0, FR(dport) },
+	[IE_PROTO] =	{ "protocolIdentifier", 4, 1, 0, FR(proto) },
+	[IE_TOS] =	{ "ipClassOfService", 5, 1, 0, FR(tos) },
+	[IE_FLAGS] =	{ "tcpControlBits", 6, 1, 0, FR(tcp_flags) },
+	[IE_PACKETS] =	{ "packetDeltaCount", 2, 8, 0, FR(packets) },
+	[IE_OCTETS] =	{ "octetDeltaCount", 1, 8, 0, FR(octets) },
+	[IE_FIRST_UP] =	{ "flowStartSysUpTime", 22, 4, 0,
+			    FR_TIME(K_UPTIME, first_ms, 0) },
+	[IE_LAST_UP] =	{ "flowEndSysUpTime", 21, 4, 0,
+			    FR_TIME(K_UPTIME, last_ms, 0) },
+	[IE_IF_IN] =	{ "ingressInterface", 10, 4, 0, FR(if_in) },
+	[IE_IF_OUT] =	{ "egressInterface", 14, 4, 0, FR(if_out) },
+	[IE_DIRECTION] = { "flowDirection", 61, 1, 0, FR(egress) },
+	[IE_VLAN] =	{ "vlanId", 58, 2, 0, FR(vlan) },
+	[IE_INNER_VLAN] = { "dot1qCustomerVlanId", 245, 2, 0, FR(inner_vlan) },
+	[IE_IPVER] =	{ "ipVersion", 60, 1, 0, FR(af) },
+	/* Only ICMP records use these templates: dport is type * 256 + code. */
+	[IE_ICMP4] =	{ "icmpTypeCodeIPv4", 32, 2, 0, FR(dport) },
+	[IE_ICMP6] =	{ "icmpTypeCodeIPv6", 139, 2, 0, FR(dport) },
+	[IE_END_REASON] = { "flowEndReason", 136, 1, 0, FR(end_reason) },
+	[IE_SMAC] =	{ "sourceMacAddress", 56, 6, 0, FR_BYTES(src_mac) },
+	[IE_DMAC] =	{ "destinationMacAddress", 80, 6, 0, FR_BYTES(dst_mac) },
+	[IE_START_S] =	{ "flowStartSeconds", 150, 4, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 0) },
+	[IE_END_S] =	{ "flowEndSeconds", 151, 4, 0,
+			    FR_TIME(K_ABSTIME, last_ms, 0) },
+	[IE_START_MS] =	{ "flowStartMilliseconds", 152, 8, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 1) },
+	[IE_END_MS] =	{ "flowEndMilliseconds", 153, 8, 0,
+			    FR_TIME(K_ABSTIME, last_ms, 1) },
+	[IE_START_US] =	{ "flowStartMicroseconds", 154, 8, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 2) },
+	[IE_END_US] =	{ "flowEndMicroseconds", 155, 8, 0,
+			    FR_TIME(K_ABSTIME, last_ms, 2) },
+	[IE_START_NS] =	{ "flowStartNanoseconds", 156, 8, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 3) },
+	[IE_END_NS] =	{ "flowEndNanoseconds", 157, 8, 0,
+			    FR_TIME(K_ABSTIME, last_ms, 3) },
+	[IE_REV_PACKETS] = { "reversePacketDeltaCount", 2, 8, PEN_REVERSE,
+			    FR(rev_packets) },
+	[IE_REV_OCTETS] = { "reverseOctetDeltaCount", 1, 8, PEN_REVERSE,
+			    FR(rev_octets) },
+	[IE_REV_FLAGS] = { "reverseTcpControlBits", 6, 1, PEN_REVERSE,
+			    FR(rev_tcp_flags) },
+	[IE_REV_START_MS] = { "reverseFlowStartMilliseconds", 152, 8,
+			    PEN_REVERSE, FR_TIME(K_REV_ABSTIME, rev_first_ms, 1) },
+	[IE_REV_END_MS] = { "reverseFlowEndMilliseconds", 153, 8, PEN_REVERSE,
+			    FR_TIME(K_REV_ABSTIME, rev_last_ms, 1) },
+	/* PSAMP: a packet is a record with one packet of first_ms. */
+	[IE_OBS_S] =	{ "observationTimeSeconds", 322, 4, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 0) },
+	[IE_OBS_MS] =	{ "observationTimeMilliseconds", 323, 8, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 1) },
+	[IE_OBS_US] =	{ "observationTimeMicroseconds", 324, 8, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 2) },
+	[IE_OBS_NS] =	{ "observationTimeNanoseconds", 325, 8, 0,
+			    FR_TIME(K_ABSTIME, first_ms, 3) },
+	[IE_IP_LEN] =	{ "ipTotalLength", 224, 8, 0, FR(octets) },
+	/* Sampling: the selector (RFC 5477) or v9's sampling elements. */
+	[IE_SELECTOR] =	{ "selectorId", 302, 8, 0, CONST(NF9_SELECTOR_ID) },
+	[IE_SELECTOR_ALGO] = { "selectorAlgorithm", 304, 2, 0,
+			    CONST(ALGO_SYSTEMATIC_COUNT) },
+	[IE_PKT_INTERVAL] = { "samplingPacketInterval", 305, 4, 0, CONST(1) },
+	[IE_PKT_SPACE] = { "samplingPacketSpace", 306, 4, 0, OR(space) },
+	[IE_V9_SCOPE_SYSTEM] = { "scope System (v9)", 1, 4, 0,
+			    OR(domain_id) },
+	[IE_V9_SAMPLING_INTERVAL] = { "SAMPLING_INTERVAL", 34, 4, 0,
+			    OR(interval) },
+	[IE_V9_SAMPLING_ALGO] = { "SAMPLING_ALGORITHM", 35, 1, 0,
+			    CONST(V9_ALGO_DETERMINISTIC) },
+	/* Exporter statistics, per stream. */
+	[IE_EXP_OCTETS] = { "exportedOctetTotalCount", 40, 8, 0,
+			    OR(ov.octets) },
+	[IE_EXP_MESSAGES] = { "exportedMessageTotalCount", 41, 8, 0,
+			    OR(ov.messages) },
+	[IE_EXP_RECORDS] = { "exportedFlowRecordTotalCount", 42, 8, 0,
+			    OR(ov.records) },
+	[IE_PROCESS_ID] = { "exportingProcessId", 144, 4, 0,
+			    OR(ov.process_id) },
+	[IE_IGNORED_PACKETS] = { "ignoredPacketTotalCount", 164, 8, 0,
+			    OR(ov.ignored_packets) },
+	[IE_NOTSENT_RECORDS] = { "notSentFlowTotalCount", 166, 8, 0,
+			    OR(ov.notsent_records) },
+	[IE_NOTSENT_PACKETS] = { "notSentPacketTotalCount", 167, 8, 0,
+			    OR(ov.notsent_packets) },
+	MPLS_IE(0), MPLS_IE(1), MPLS_IE(2), MPLS_IE(3), MPLS_IE(4),
+	MPLS_IE(5), MPLS_IE(6), MPLS_IE(7), MPLS_IE(8), MPLS_IE(9),
+};
+
+/* K_UINT elements read exactly their length: the members must match. */
+#define MSIZE(type, m)	sizeof(((struct type *)0)->m)
+_Static_assert(MSIZE(flow_record, sport) == 2 &&
+    MSIZE(flow_record, dport) == 2 && MSIZE(flow_record, vlan) == 2 &&
+    MSIZE(flow_record, inner_vlan) == 2, "16-bit elements");
+_Static_assert(MSIZE(flow_record, proto) == 1 &&
+    MSIZE(flow_record, tos) == 1 && MSIZE(flow_record, tcp_flags) == 1 &&
+    MSIZE(flow_record, rev_tcp_flags) == 1 &&
+    MSIZE(flow_record, egress) == 1 && MSIZE(flow_record, af) == 1 &&
+    MSIZE(flow_record, end_reason) == 1, "8-bit elements");
+_Static_assert(MSIZE(flow_record, if_in) == 4 &&
+    MSIZE(flow_record, if_out) == 4 && MSIZE(opt_record, space) == 4 &&
+    MSIZE(opt_record, domain_id) == 4 && MSIZE(opt_record, interval) == 4 &&
+    MSIZE(opt_record, ov.process_id) == 4, "32-bit elements");
+_Static_assert(MSIZE(flow_record, packets) == 8 &&
+    MSIZE(flow_record, octets) == 8 && MSIZE(flow_record, rev_packets) == 8 &&
+    MSIZE(flow_record, rev_octets) == 8 &&
+    MSIZE(opt_record, ov.messages) == 8 &&
+    MSIZE(opt_record, ov.records) == 8 && MSIZE(opt_record, ov.octets) == 8 &&
+    MSIZE(opt_record, ov.ignored_packets) == 8 &&
+    MSIZE(opt_record, ov.notsent_records) == 8 &&
+    MSIZE(opt_record, ov.notsent_packets) == 8, "64-bit elements");
+
+/* Unaligned big-endian stores and host-order loads. */
+static inline uint64_t
+ld64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline void
+st_be64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
+static inline void
+st_be32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static inline void
+st_be16(uint8_t *p, uint16_t v)
+{
+	v = htobe16(v);
+	memcpy(p, &v, 2);
+}
+
+/* Any width from 1 to 8 bytes, truncating: the rare elements. */
+static void
+st_be(uint8_t *p, uint64_t v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/*
+ * n >= 2 bytes: two overlapping fixed-size copies, which the compiler
+ * turns into plain loads and stores, rather than a call to memcpy.
+ */
+static inline void
+copy_small(uint8_t *d, const uint8_t *s, size_t n)
+{
+	if (n > 32)
+		memcpy(d, s, n);
+	else if (n >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		memcpy(d, s, 2);
+		memcpy(d + n - 2, s + n - 2, 2);
+	}
+}
+
 static uint32_t
 uptime(const struct export_clock *clk, uint64_t ms)
 {
@@ -112,174 +367,126 @@ abstime(uint64_t ms, unsigned prec)
 	}
 }
 
-static const uint8_t *b_src(const struct ie_src *s) { return s->r->src; }
-static const uint8_t *b_dst(const struct ie_src *s) { return s->r->dst; }
-static const uint8_t *b_smac(const struct ie_src *s) { return s->r->src_mac; }
-static const uint8_t *b_dmac(const struct ie_src *s) { return s->r->dst_mac; }
+/* Elements no fast group takes; r is a struct flow_record for these. */
+static void
+put_other(uint8_t *p, const struct op *o, const uint8_t *r,
+    const struct export_clock *clk)
+{
+	const struct flow_record *fr = (const void *)r;
+	uint64_t v;
 
-#define NUM_FN(name, expr)						\
-static uint64_t								\
-name(const struct ie_src *s, unsigned a)				\
-{									\
-	(void)s; (void)a;						\
-	return (expr);							\
+	switch (o->ie_kind) {
+	case K_UPTIME:
+		v = uptime(clk, ld64(r + o->src));
+		break;
+	case K_ABSTIME:
+		v = abstime(ld64(r + o->src), o->arg);
+		break;
+	case K_REV_ABSTIME:
+		v = abstime(fr->rev_packets ? ld64(r + o->src) : fr->first_ms,
+		    o->arg);
+		break;
+	case K_MPLS:
+		v = o->arg < fr->nmpls ? fr->mpls[o->arg] >> 8 : 0;
+		break;
+	default:
+		v = o->arg;
+		break;
+	}
+	st_be(p, v, o->len);
 }
 
-NUM_FN(n_sport, s->r->sport)
-NUM_FN(n_dport, s->r->dport)
-NUM_FN(n_proto, s->r->proto)
-NUM_FN(n_tos, s->r->tos)
-NUM_FN(n_flags, s->r->tcp_flags)
-NUM_FN(n_packets, s->r->packets)
-NUM_FN(n_octets, s->r->octets)
-NUM_FN(n_first_up, uptime(s->clk, s->r->first_ms))
-NUM_FN(n_last_up, uptime(s->clk, s->r->last_ms))
-NUM_FN(n_first_abs, abstime(s->r->first_ms, a))
-NUM_FN(n_last_abs, abstime(s->r->last_ms, a))
-NUM_FN(n_if_in, s->r->if_in)
-NUM_FN(n_if_out, s->r->if_out)
-NUM_FN(n_direction, s->r->egress)
-NUM_FN(n_vlan, s->r->vlan)
-NUM_FN(n_inner_vlan, s->r->inner_vlan)
-NUM_FN(n_ipver, s->r->af)
-NUM_FN(n_icmp, (s->r->proto == 1 || s->r->proto == 58) ? s->r->dport : 0)
-NUM_FN(n_end_reason, s->r->end_reason)
-NUM_FN(n_mpls, a < s->r->nmpls ? s->r->mpls[a] >> 8 : 0)
-NUM_FN(n_rev_packets, s->r->rev_packets)
-NUM_FN(n_rev_octets, s->r->rev_octets)
-NUM_FN(n_rev_flags, s->r->rev_tcp_flags)
-NUM_FN(n_rev_first_abs, abstime(s->r->rev_packets ? s->r->rev_first_ms :
-    s->r->first_ms, a))
-NUM_FN(n_rev_last_abs, abstime(s->r->rev_packets ? s->r->rev_last_ms :
-    s->r->first_ms, a))
-NUM_FN(n_const, a)
-NUM_FN(n_domain, s->opt->domain_id)
-NUM_FN(n_interval, s->opt->sampling > 1 ? s->opt->sampling : 1)
-NUM_FN(n_space, s->opt->sampling > 1 ? s->opt->sampling - 1 : 0)
-NUM_FN(n_messages, s->ov->messages)
-NUM_FN(n_records, s->ov->records)
-NUM_FN(n_ex_octets, s->ov->octets)
-NUM_FN(n_ignored, s->ov->ignored_packets)
-NUM_FN(n_notsent_records, s->ov->notsent_records)
-NUM_FN(n_notsent_packets, s->ov->notsent_packets)
-NUM_FN(n_process, s->ov->process_id)
+/* Write one record of template t from r at p; the caller made room. */
+static inline void
+put_record(uint8_t *p, const struct template *t, const void *rec,
+    const struct export_clock *clk)
+{
+	const uint8_t *r = rec;
+	const struct op *o = t->ops, *end;
 
-/* Element ids are shared by v9 and IPFIX unless noted. */
-enum {
-	IE_NONE,	/* ends a list */
-	IE_SRC4, IE_DST4, IE_SRC6, IE_DST6, IE_SPORT, IE_DPORT, IE_PROTO,
-	IE_TOS, IE_FLAGS, IE_PACKETS, IE_OCTETS, IE_FIRST_UP, IE_LAST_UP,
-	IE_IF_IN, IE_IF_OUT, IE_DIRECTION, IE_VLAN, IE_INNER_VLAN, IE_IPVER,
-	IE_ICMP4, IE_ICMP6, IE_END_REASON, IE_SMAC, IE_DMAC,
-	IE_START_S, IE_END_S, IE_START_MS, IE_END_MS, IE_START_US, IE_END_US,
-	IE_START_NS, IE_END_NS,
-	IE_REV_PACKETS, IE_REV_OCTETS, IE_REV_FLAGS, IE_REV_START_MS,
-	IE_REV_END_MS,
-	IE_OBS_S, IE_OBS_MS, IE_OBS_US, IE_OBS_NS, IE_IP_LEN,
-	IE_SELECTOR, IE_SELECTOR_ALGO, IE_PKT_INTERVAL, IE_PKT_SPACE,
-	IE_V9_SCOPE_SYSTEM, IE_V9_SAMPLING_INTERVAL, IE_V9_SAMPLING_ALGO,
-	IE_EXP_OCTETS, IE_EXP_MESSAGES, IE_EXP_RECORDS, IE_PROCESS_ID,
-	IE_IGNORED_PACKETS, IE_NOTSENT_RECORDS, IE_NOTSENT_PACKETS,
-	IE_MPLS1,
-	IE_COUNT = IE_MPLS1 + DECODE_MAX_MPLS
-};
+	for (end = t->ops + t->op_end[OP_COPY]; o < end; o++)
+		copy_small(p + o->dst, r + o->src, o->len);
+	for (end = t->ops + t->op_end[OP_BE64]; o < end; o++)
+		st_be64(p + o->dst, ld64(r + o->src));
+	for (end = t->ops + t->op_end[OP_BE32]; o < end; o++) {
+		uint32_t v;
 
-#define MPLS_IE(i) [IE_MPLS1 + (i)] = { "mplsLabelStackSection", 70 + (i), \
-	3, 0, n_mpls, NULL, (i) }
+		memcpy(&v, r + o->src, 4);
+		st_be32(p + o->dst, v);
+	}
+	for (end = t->ops + t->op_end[OP_BE16]; o < end; o++) {
+		uint16_t v;
 
-static const struct ie ie_table[IE_COUNT] = {
-	[IE_SRC4] =	{ "sourceIPv4Address", 8, 4, 0, NULL, b_src, 0 },
-	[IE_DST4] =	{ "destinationIPv4Address", 12, 4, 0, NULL, b_dst, 0 },
-	[IE_SRC6] =	{ "sourceIPv6Address", 27, 16, 0, NULL, b_src, 0 },
-	[IE_DST6] =	{ "destinationIPv6Address", 28, 16, 0, NULL, b_dst, 0 },
-	[IE_SPORT] =	{ "sourceTransportPort", 7, 2, 0, n_sport, NULL, 0 },
-	[IE_DPORT] =	{ "destinationTransportPort", 11, 2, 0, n_dport, NULL,
-			    0 },
-	[IE_PROTO] =	{ "protocolIdentifier", 4, 1, 0, n_proto, NULL, 0 },
-	[IE_TOS] =	{ "ipClassOfService", 5, 1, 0, n_tos, NULL, 0 },
-	[IE_FLAGS] =	{ "tcpControlBits", 6, 1, 0, n_flags, NULL, 0 },
-	[IE_PACKETS] =	{ "packetDeltaCount", 2, 8, 0, n_packets, NULL, 0 },
-	[IE_OCTETS] =	{ "octetDeltaCount", 1, 8, 0, n_octets, NULL, 0 },
-	[IE_FIRST_UP] =	{ "flowStartSysUpTime", 22, 4, 0, n_first_up, NULL, 0 },
-	[IE_LAST_UP] =	{ "flowEndSysUpTime", 21, 4, 0, n_last_up, NULL, 0 },
-	[IE_IF_IN] =	{ "ingressInterface", 10, 4, 0, n_if_in, NULL, 0 },
-	[IE_IF_OUT] =	{ "egressInterface", 14, 4, 0, n_if_out, NULL, 0 },
-	[IE_DIRECTION] = { "flowDirection", 61, 1, 0, n_direction, NULL, 0 },
-	[IE_VLAN] =	{ "vlanId", 58, 2, 0, n_vlan, NULL, 0 },
-	[IE_INNER_VLAN] = { "dot1qCustomerVlanId", 245, 2, 0, n_inner_vlan,
-			    NULL, 0 },
-	[IE_IPVER] =	{ "ipVersion", 60, 1, 0, n_ipver, NULL, 0 },
-	[IE_ICMP4] =	{ "icmpTypeCodeIPv4", 32, 2, 0, n_icmp, NULL, 0 },
-	[IE_ICMP6] =	{ "icmpTypeCodeIPv6", 139, 2, 0, n_icmp, NULL, 0 },
-	[IE_END_REASON] = { "flowEndReason", 136, 1, 0, n_end_reason, NULL, 0 },
-	[IE_SMAC] =	{ "sourceMacAddress", 56, 6, 0, NULL, b_smac, 0 },
-	[IE_DMAC] =	{ "destinationMacAddress", 80, 6, 0, NULL, b_dmac, 0 },
-	[IE_START_S] =	{ "flowStartSeconds", 150, 4, 0, n_first_abs, NULL, 0 },
-	[IE_END_S] =	{ "flowEndSeconds", 151, 4, 0, n_last_abs, NULL, 0 },
-	[IE_START_MS] =	{ "flowStartMilliseconds", 152, 8, 0, n_first_abs,
-			    NULL, 1 },
-	[IE_END_MS] =	{ "flowEndMilliseconds", 153, 8, 0, n_last_abs, NULL,
-			    1 },
-	[IE_START_US] =	{ "flowStartMicroseconds", 154, 8, 0, n_first_abs,
-			    NULL, 2 },
-	[IE_END_US] =	{ "flowEndMicroseconds", 155, 8, 0, n_last_abs, NULL,
-			    2 },
-	[IE_START_NS] =	{ "flowStartNanoseconds", 156, 8, 0, n_first_abs,
-			    NULL, 3 },
-	[IE_END_NS] =	{ "flowEndNanoseconds", 157, 8, 0, n_last_abs, NULL,
-			    3 },
-	[IE_REV_PACKETS] = { "reversePacketDeltaCount", 2, 8, PEN_REVERSE,
-			    n_rev_packets, NULL, 0 },
-	[IE_REV_OCTETS] = { "reverseOctetDeltaCount", 1, 8, PEN_REVERSE,
-			    n_rev_octets, NULL, 0 },
-	[IE_REV_FLAGS] = { "reverseTcpControlBits", 6, 1, PEN_REVERSE,
-			    n_rev_flags, NULL, 0 },
-	[IE_REV_START_MS] = { "reverseFlowStartMilliseconds", 152, 8,
-			    PEN_REVERSE, n_rev_first_abs, NULL, 1 },
-	[IE_REV_END_MS] = { "reverseFlowEndMilliseconds", 153, 8, PEN_REVERSE,
-			    n_rev_last_abs, NULL, 1 },
-	/* PSAMP: a packet is a record with one packet of first_ms. */
-	[IE_OBS_S] =	{ "observationTimeSeconds", 322, 4, 0, n_first_abs,
-			    NULL, 0 },
-	[IE_OBS_MS] =	{ "observationTimeMilliseconds", 323, 8, 0,
-			    n_first_abs, NULL, 1 },
-	[IE_OBS_US] =	{ "observationTimeMicroseconds", 324, 8, 0,
-			    n_first_abs, NULL, 2 },
-	[IE_OBS_NS] =	{ "observationTimeNanoseconds", 325, 8, 0,
-			    n_first_abs, NULL, 3 },
-	[IE_IP_LEN] =	{ "ipTotalLength", 224, 8, 0, n_octets, NULL, 0 },
-	/* Sampling: the selector (RFC 5477) or v9's sampling elements. */
-	[IE_SELECTOR] =	{ "selectorId", 302, 8, 0, n_const, NULL,
-			    NF9_SELECTOR_ID },
-	[IE_SELECTOR_ALGO] = { "selectorAlgorithm", 304, 2, 0, n_const, NULL,
-			    ALGO_SYSTEMATIC_COUNT },
-	[IE_PKT_INTERVAL] = { "samplingPacketInterval", 305, 4, 0, n_const,
-			    NULL, 1 },
-	[IE_PKT_SPACE] = { "samplingPacketSpace", 306, 4, 0, n_space, NULL, 0 },
-	[IE_V9_SCOPE_SYSTEM] = { "scope System (v9)", 1, 4, 0, n_domain,
-			    NULL, 0 },
-	[IE_V9_SAMPLING_INTERVAL] = { "SAMPLING_INTERVAL", 34, 4, 0,
-			    n_interval, NULL, 0 },
-	[IE_V9_SAMPLING_ALGO] = { "SAMPLING_ALGORITHM", 35, 1, 0, n_const,
-			    NULL, V9_ALGO_DETERMINISTIC },
-	/* Exporter statistics, per stream. */
-	[IE_EXP_OCTETS] = { "exportedOctetTotalCount", 40, 8, 0, n_ex_octets,
-			    NULL, 0 },
-	[IE_EXP_MESSAGES] = { "exportedMessageTotalCount", 41, 8, 0,
-			    n_messages, NULL, 0 },
-	[IE_EXP_RECORDS] = { "exportedFlowRecordTotalCount", 42, 8, 0,
-			    n_records, NULL, 0 },
-	[IE_PROCESS_ID] = { "exportingProcessId", 144, 4, 0, n_process, NULL,
-			    0 },
-	[IE_IGNORED_PACKETS] = { "ignoredPacketTotalCount", 164, 8, 0,
-			    n_ignored, NULL, 0 },
-	[IE_NOTSENT_RECORDS] = { "notSentFlowTotalCount", 166, 8, 0,
-			    n_notsent_records, NULL, 0 },
-	[IE_NOTSENT_PACKETS] = { "notSentPacketTotalCount", 167, 8, 0,
-			    n_notsent_packets, NULL, 0 },
-	MPLS_IE(0), MPLS_IE(1), MPLS_IE(2), MPLS_IE(3), MPLS_IE(4),
-	MPLS_IE(5), MPLS_IE(6), MPLS_IE(7), MPLS_IE(8), MPLS_IE(9),
-};
+		memcpy(&v, r + o->src, 2);
+		st_be16(p + o->dst, v);
+	}
+	for (end = t->ops + t->op_end[OP_BYTE]; o < end; o++)
+		p[o->dst] = r[o->src];
+	for (end = t->ops + t->op_end[OP_UPTIME]; o < end; o++)
+		st_be32(p + o->dst, uptime(clk, ld64(r + o->src)));
+	for (end = t->ops + t->op_end[OP_OTHER]; o < end; o++)
+		put_other(p + o->dst, o, r, clk);
+}
+
+/* How an element is written. */
+static enum op_kind
+op_kind_of(const struct ie *e)
+{
+	switch (e->kind) {
+	case K_BYTES:
+		return OP_COPY;
+	case K_UINT:
+		/* 1, 2, 4 or 8 bytes, as the asserts above check. */
+		return e->len == 8 ? OP_BE64 : e->len == 4 ? OP_BE32 :
+		    e->len == 2 ? OP_BE16 : OP_COPY;
+	case K_UPTIME:
+		return e->len == 4 ? OP_UPTIME : OP_OTHER;
+	case K_ABSTIME:
+		/* Milliseconds are the record's own. */
+		return e->arg == 1 && e->len == 8 ? OP_BE64 : OP_OTHER;
+	default:
+		return OP_OTHER;
+	}
+}
+
+/*
+ * Compile t's fields into ops: copies whose source and destination both
+ * continue the previous copy are merged into it (IPv6 addresses; protocol,
+ * ToS and flags), single bytes become OP_BYTE, then ops are grouped by
+ * kind keeping their order.
+ */
+static void
+tmpl_compile(struct template *t)
+{
+	struct op ops[MAX_FIELDS], *prev = NULL;
+	enum op_kind kinds[MAX_FIELDS], k;
+	size_t i, n = 0, dst = 0, j = 0;
+	const struct ie *e;
+
+	for (i = 0; i < t->nfields; i++, dst += e->len) {
+		e = t->fields[i];
+		k = op_kind_of(e);
+		if (k == OP_COPY && prev != NULL && kinds[n - 1] == OP_COPY &&
+		    prev->src + prev->len == e->off &&
+		    prev->dst + prev->len == dst) {
+			prev->len = (uint16_t)(prev->len + e->len);
+			continue;
+		}
+		ops[n] = (struct op){ (uint16_t)dst, e->off, e->len, e->kind,
+		    e->arg };
+		kinds[n] = k;
+		prev = &ops[n++];
+	}
+	for (i = 0; i < n; i++)
+		if (kinds[i] == OP_COPY && ops[i].len == 1)
+			kinds[i] = OP_BYTE;
+	for (k = 0; k < NOPKINDS; k++) {
+		for (i = 0; i < n; i++)
+			if (kinds[i] == k)
+				t->ops[j++] = ops[i];
+		t->op_end[k] = (uint8_t)j;
+	}
+}
 
 /*
  * Options templates: the scope elements first, then the values.  v9
@@ -413,12 +620,15 @@ nf9_new(const struct nf9_options *opt)
 	enc->opt = *opt;
 	if (enc->opt.version != 10)
 		enc->opt.psamp = enc->opt.biflow = 0;
-	for (kind = 0; kind < NTEMPLATES; kind++)
+	for (kind = 0; kind < NTEMPLATES; kind++) {
 		tmpl_build(&enc->tmpl[kind], &enc->opt, kind);
+		tmpl_compile(&enc->tmpl[kind]);
+	}
 	enc->oenabled[OPT_SAMPLING] = enc->opt.sampling > 1 || enc->opt.psamp;
 	enc->oenabled[OPT_STATS] = 1;
 	for (i = 0; i < NOPTTEMPLATES; i++) {
 		opt_build(&enc->otmpl[i], &enc->opt, i);
+		tmpl_compile(&enc->otmpl[i]);
 		enc->nopt += enc->oenabled[i] != 0;
 	}
 	for (kind = 0; kind < NTEMPLATES; kind++)
@@ -485,21 +695,6 @@ put_options_template(struct wbuf *w, const struct template *t, int v9)
 		wbuf_be16(w, t->nscope);
 	}
 	put_fields(w, t);
-}
-
-static void
-put_record(struct wbuf *w, const struct template *t, const struct ie_src *s)
-{
-	const struct ie *e;
-	size_t i;
-
-	for (i = 0; i < t->nfields; i++) {
-		e = t->fields[i];
-		if (e->bytes)
-			wbuf_bytes(w, e->bytes(s), e->len);
-		else
-			wbuf_be(w, e->num(s, e->arg), e->len);
-	}
 }
 
 static size_t
@@ -596,20 +791,21 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 	int v9 = enc->opt.version == 9;
 	size_t hdr, set_off = (size_t)-1, i, need, count = 0;
 	const struct template *t, *cur = NULL;
-	struct ie_src src = { NULL, clk, &enc->opt, NULL };
 
 	if ((hdr = put_header(enc, w)) == (size_t)-1)
 		return 0;
 	if (with_templates)
 		count += put_templates(enc, w);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !w->overflow; i++) {
 		t = tmpl_for(enc, &recs[i]);
 		/*
 		 * Room for the record, v9 padding, and on a new set its
-		 * header and the padding that closes the previous one.
+		 * header and the padding that closes the previous one: the
+		 * one check the record's bytes get.
 		 */
-		need = t->reclen + (t != cur ? set_pad(w, set_off, v9) + 4 :
-		    0) + (v9 ? 3 : 0);
+		need = t->reclen + (v9 ? 3 : 0);
+		if (t != cur)
+			need += set_pad(w, set_off, v9) + 4;
 		if (wbuf_room(w) < need)
 			break;
 		if (t != cur) {
@@ -617,8 +813,8 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 			set_off = set_open(w, t->id);
 			cur = t;
 		}
-		src.r = &recs[i];
-		put_record(w, t, &src);
+		put_record(w->buf + w->len, t, &recs[i], clk);
+		w->len += t->reclen;
 	}
 	set_close(w, set_off, v9);
 	finish_header(enc, st, clk, w, hdr, count + i, i);
@@ -670,12 +866,16 @@ nf9_encode_control(struct nf9 *enc, struct export_stream *st,
 {
 	int v9 = enc->opt.version == 9, cur = -1;
 	size_t hdr, set_off = (size_t)-1, need, nitems = 0, nrec = 0;
-	struct ie_src src = { NULL, clk, &enc->opt, ov };
+	struct opt_record orec;
 	const struct item *it;
 	uint16_t sid;
 
 	if ((hdr = put_header(enc, w)) == (size_t)-1)
 		return -1;
+	orec.ov = *ov;
+	orec.domain_id = enc->opt.domain_id;
+	orec.interval = enc->opt.sampling > 1 ? enc->opt.sampling : 1;
+	orec.space = enc->opt.sampling > 1 ? enc->opt.sampling - 1 : 0;
 	if (!ctl->with_templates && ctl->next < enc->first_record)
 		ctl->next = enc->first_record;
 	for (; ctl->next < enc->nitems; ctl->next++, nitems++) {
@@ -702,7 +902,8 @@ nf9_encode_control(struct nf9 *enc, struct export_stream *st,
 			put_options_template(w, it->t, v9);
 			break;
 		case ITEM_OPTIONS_RECORD:
-			put_record(w, it->t, &src);
+			put_record(w->buf + w->len, it->t, &orec, clk);
+			w->len += it->t->reclen;
 			nrec++;
 			break;
 		}
