@@ -771,10 +771,16 @@ end_reason(enum expiry_reason why)
 	}
 }
 
+/*
+ * One record from side i of f, every member written (no memset: records
+ * are filled straight into the pending queue, one per exported flow).
+ * With rev, side !i is its reverse direction (RFC 5103).
+ */
 static void
-fill_side(struct flow_record *r, const struct flow *f, int i)
+fill_record(struct flow_record *r, const struct flow *f, int i, int rev,
+    enum expiry_reason why)
 {
-	const struct flow_side *s = &f->side[i];
+	const struct flow_side *s = &f->side[i], *o = &f->side[!i];
 
 	memcpy(r->src, f->key.addr[i], 16);
 	memcpy(r->dst, f->key.addr[!i], 16);
@@ -788,47 +794,58 @@ fill_side(struct flow_record *r, const struct flow *f, int i)
 	r->last_ms = s->last_ms;
 	r->tcp_flags = s->tcp_flags;
 	r->egress = s->egress;
-	if (s->egress)
-		r->if_out = f->key.ifindex;
-	else
-		r->if_in = f->key.ifindex;
+	r->if_in = s->egress ? 0 : f->key.ifindex;
+	r->if_out = s->egress ? f->key.ifindex : 0;
+	r->af = f->key.af;
+	r->proto = f->key.proto;
+	r->tos = f->key.tos;
+	r->vlan = f->key.vlan;
+	r->inner_vlan = f->inner_vlan;
+	r->end_reason = end_reason(why);
+	r->nmpls = f->nmpls;
+	memcpy(r->mpls, f->mpls, f->nmpls * sizeof(uint32_t));
+	r->biflow = (uint8_t)rev;
+	r->rev_packets = rev ? o->packets : 0;
+	r->rev_octets = rev ? o->octets : 0;
+	r->rev_first_ms = rev ? o->first_ms : 0;
+	r->rev_last_ms = rev ? o->last_ms : 0;
+	r->rev_tcp_flags = rev ? o->tcp_flags : 0;
+}
+
+/*
+ * The sides of f that become records, in order: each side that saw
+ * packets, or with biflow one record whose forward side is the initiator
+ * (earlier first packet).  Returns how many; rev says whether side[0]'s
+ * record carries the other side as its reverse.
+ */
+static size_t
+record_sides(const struct flow *f, int biflow, int side[2], int *rev)
+{
+	size_t n = 0;
+
+	*rev = 0;
+	if (biflow && f->side[0].packets != 0 && f->side[1].packets != 0) {
+		side[0] = f->side[1].first_ms < f->side[0].first_ms;
+		*rev = 1;
+		return 1;
+	}
+	if (f->side[0].packets != 0)
+		side[n++] = 0;
+	if (f->side[1].packets != 0)
+		side[n++] = 1;
+	return n;
 }
 
 size_t
 export_flow_records(const struct flow *f, enum expiry_reason why, int biflow,
     struct flow_record out[2])
 {
-	size_t n = 0;
-	int i, fwd;
+	int side[2], rev;
+	size_t n, i;
 
-	for (i = 0; i < 2; i++) {
-		if (f->side[i].packets == 0)
-			continue;
-		memset(&out[n], 0, sizeof(out[n]));
-		fill_side(&out[n], f, i);
-		out[n].af = f->key.af;
-		out[n].proto = f->key.proto;
-		out[n].tos = f->key.tos;
-		out[n].vlan = f->key.vlan;
-		out[n].inner_vlan = f->inner_vlan;
-		out[n].end_reason = end_reason(why);
-		out[n].nmpls = f->nmpls;
-		memcpy(out[n].mpls, f->mpls, f->nmpls * sizeof(uint32_t));
-		n++;
-	}
-	if (biflow && n == 2) {
-		/* The initiator (earlier first packet) is the forward side. */
-		fwd = out[1].first_ms < out[0].first_ms;
-		if (fwd)
-			out[0] = out[1];
-		out[0].rev_packets = f->side[!fwd].packets;
-		out[0].rev_octets = f->side[!fwd].octets;
-		out[0].rev_first_ms = f->side[!fwd].first_ms;
-		out[0].rev_last_ms = f->side[!fwd].last_ms;
-		out[0].rev_tcp_flags = f->side[!fwd].tcp_flags;
-		out[0].biflow = 1;
-		n = 1;
-	}
+	n = record_sides(f, biflow, side, &rev);
+	for (i = 0; i < n; i++)
+		fill_record(&out[i], f, side[i], rev, why);
 	return n;
 }
 
@@ -940,6 +957,32 @@ uptime_window(struct exporter *ex, const struct flow_record *recs, size_t n,
 }
 
 /*
+ * Whether every pending record already fits the current uptime window,
+ * so uptime_window() would take all of them and move nothing: one pass
+ * per send_pending() instead of one per message.
+ */
+static int
+window_holds(const struct exporter *ex)
+{
+	uint64_t boot = ex->clk.boot_ms, lo = UINT64_MAX, hi = 0;
+	size_t i;
+
+	if (ex->cfg.version == 10)
+		return 1;
+	if (ex->clk.now_ms < boot || ex->clk.now_ms - boot >= UPTIME_SPAN)
+		return 0;
+	for (i = 0; i < ex->npending; i++) {
+		const struct flow_record *r = &ex->pending[i];
+
+		if (r->first_ms > r->last_ms)
+			return 0;
+		lo = r->first_ms < lo ? r->first_ms : lo;
+		hi = r->last_ms > hi ? r->last_ms : hi;
+	}
+	return lo >= boot && (ex->npending == 0 || hi - boot < UPTIME_SPAN);
+}
+
+/*
  * Encode one data message from recs on stream st into ex->dgram.  Returns
  * the records it took; *full says whether it has no room for more.
  */
@@ -1015,11 +1058,15 @@ send_pending(struct exporter *ex, int final)
 	struct wbuf w;
 	size_t off = 0, k, n, i;
 	uint64_t packets, octets;
-	int full, direct;
+	int full, direct, holds = window_holds(ex);
 
 	while (off < ex->npending) {
 		recs = ex->pending + off;
-		n = uptime_window(ex, recs, ex->npending - off, &clk);
+		if (holds) {
+			clk = ex->clk;
+			n = ex->npending - off;
+		} else
+			n = uptime_window(ex, recs, ex->npending - off, &clk);
 		/*
 		 * How many records one message takes; the same for all.  With
 		 * one UDP collector and no control message due, that message
@@ -1074,14 +1121,22 @@ send_pending(struct exporter *ex, int final)
 	ex->npending -= off;
 }
 
-static void
-pending_add(struct exporter *ex, const struct flow_record *r)
+/* The next free pending slot, sending full messages first if none. */
+static struct flow_record *
+pending_slot(struct exporter *ex)
 {
 	if (ex->npending == PENDING_MAX)
 		send_pending(ex, 0);
 	if (ex->npending == PENDING_MAX)
 		send_pending(ex, 1);
-	ex->pending[ex->npending++] = *r;
+	return &ex->pending[ex->npending];
+}
+
+static void
+pending_add(struct exporter *ex, const struct flow_record *r)
+{
+	*pending_slot(ex) = *r;
+	ex->npending++;
 }
 
 /* v1/v5 counters are 32 bits: split a larger record, keeping exact sums. */
@@ -1112,15 +1167,24 @@ void
 exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 {
 	struct exporter *ex = arg;
-	struct flow_record rec[2];
+	struct flow_record r;
+	const struct flow_side *s;
+	int v5 = ex->cfg.version == 1 || ex->cfg.version == 5;
+	int side[2], rev;
 	size_t n, i;
 
-	n = export_flow_records(f, why, ex->cfg.biflow && ex->cfg.version == 10,
-	    rec);
+	n = record_sides(f, ex->cfg.biflow && ex->cfg.version == 10, side,
+	    &rev);
 	ex->stats.flows++;
 	for (i = 0; i < n; i++) {
-		if ((ex->cfg.version == 1 || ex->cfg.version == 5) &&
-		    rec[i].af != 4) {
+		s = &f->side[side[i]];
+		if (!v5) {
+			/* Filled in place: no copy of the record. */
+			fill_record(pending_slot(ex), f, side[i], rev, why);
+			ex->npending++;
+			continue;
+		}
+		if (f->key.af != 4) {
 			if (!ex->warned_v6) {
 				log_warnx("NetFlow v%d cannot carry IPv6 "
 				    "flows: counted as unexportable (use -v 9 "
@@ -1129,47 +1193,53 @@ exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 				ex->warned_v6 = 1;
 			}
 			ex->stats.unexportable++;
-			ex->stats.unexportable_packets += rec[i].packets;
-			ex->stats.unexportable_octets += rec[i].octets;
+			ex->stats.unexportable_packets += s->packets;
+			ex->stats.unexportable_octets += s->octets;
 			continue;
 		}
-		if (ex->cfg.version == 1 || ex->cfg.version == 5)
-			add_v5_record(ex, rec[i]);
-		else
-			pending_add(ex, &rec[i]);
+		if (s->packets > UINT32_MAX || s->octets > UINT32_MAX) {
+			fill_record(&r, f, side[i], rev, why);
+			add_v5_record(ex, r);
+			continue;
+		}
+		fill_record(pending_slot(ex), f, side[i], rev, why);
+		ex->npending++;
 	}
 }
 
 void
 exporter_packet(struct exporter *ex, const struct packet *pkt)
 {
-	struct flow_record r;
+	struct flow_record *r = pending_slot(ex);
 
-	memset(&r, 0, sizeof(r));
-	memcpy(r.src, pkt->src, 16);
-	memcpy(r.dst, pkt->dst, 16);
-	memcpy(r.src_mac, pkt->src_mac, 6);
-	memcpy(r.dst_mac, pkt->dst_mac, 6);
-	r.packets = 1;
-	r.octets = pkt->octets;
-	r.first_ms = r.last_ms = pkt->ts_ms;
-	r.sport = pkt->sport;
-	r.dport = pkt->dport;
-	r.vlan = pkt->vlan;
-	r.inner_vlan = pkt->inner_vlan;
-	r.af = pkt->af;
-	r.proto = pkt->proto;
-	r.tos = pkt->tos;
-	r.tcp_flags = pkt->tcp_flags;
-	r.egress = pkt->egress;
-	if (pkt->egress)
-		r.if_out = pkt->ifindex;
-	else
-		r.if_in = pkt->ifindex;
-	r.nmpls = pkt->nmpls;
-	memcpy(r.mpls, pkt->mpls, sizeof(r.mpls));
+	/* Every member written: the slot is not cleared first. */
+	memcpy(r->src, pkt->src, 16);
+	memcpy(r->dst, pkt->dst, 16);
+	memcpy(r->src_mac, pkt->src_mac, 6);
+	memcpy(r->dst_mac, pkt->dst_mac, 6);
+	r->packets = 1;
+	r->octets = pkt->octets;
+	r->first_ms = r->last_ms = pkt->ts_ms;
+	r->rev_packets = r->rev_octets = 0;
+	r->rev_first_ms = r->rev_last_ms = 0;
+	r->sport = pkt->sport;
+	r->dport = pkt->dport;
+	r->vlan = pkt->vlan;
+	r->inner_vlan = pkt->inner_vlan;
+	r->af = pkt->af;
+	r->proto = pkt->proto;
+	r->tos = pkt->tos;
+	r->tcp_flags = pkt->tcp_flags;
+	r->rev_tcp_flags = 0;
+	r->egress = pkt->egress;
+	r->end_reason = 0;
+	r->biflow = 0;
+	r->if_in = pkt->egress ? 0 : pkt->ifindex;
+	r->if_out = pkt->egress ? pkt->ifindex : 0;
+	r->nmpls = pkt->nmpls;
+	memcpy(r->mpls, pkt->mpls, sizeof(r->mpls));
+	ex->npending++;
 	ex->stats.flows++;
-	pending_add(ex, &r);
 }
 
 void
