@@ -1,10 +1,10 @@
 /*
  * NetFlow v9 and IPFIX encoders.  An information element is a row of
- * ie_table: its id, length, enterprise number and where its value is, as
- * an offset into the record its template encodes.  Templates are lists of
- * rows chosen once at start-up; template sets and options template sets
- * are written from those lists, and each template is also compiled once
- * into a flat list of copy operations that writes one record.
+ * ie_table: its id, length, enterprise number and where its value comes
+ * from.  Templates are lists of rows chosen once at start-up; template
+ * sets and options template sets are written from those lists, and each
+ * data template is also compiled once into the offset at which each
+ * value lands in its records.
  */
 #include <endian.h>
 #include <stddef.h>
@@ -25,9 +25,49 @@
 #define V9_ALGO_DETERMINISTIC	1	/* v9 SAMPLING_ALGORITHM */
 
 /*
+ * The values a data record can carry, each written by put_data() from a
+ * struct flow_record.  A compiled template gives each its offset in the
+ * record; a value the template lacks goes to scratch just past it.
+ */
+enum slot {
+	V_SRC4, V_DST4, V_SRC6, V_DST6, V_SPORT, V_DPORT, V_PROTO, V_TOS,
+	V_FLAGS, V_PACKETS, V_OCTETS,
+	V_START, V_END,		/* in the template's time form */
+	V_IF_IN, V_IF_OUT, V_DIRECTION, V_VLAN, V_ICMP, V_IPVER,
+	V_INNER_VLAN, V_END_REASON,
+	/* Rarer values, written only when the template has one. */
+	V_SMAC, V_DMAC, V_REV_PACKETS, V_REV_OCTETS, V_REV_FLAGS,
+	V_REV_START, V_REV_END, V_SELECTOR,
+	V_MPLS1,
+	NSLOTS = V_MPLS1 + DECODE_MAX_MPLS
+};
+#define V_FIRST_RARE	V_SMAC
+#define SCRATCH_LEN	16	/* the widest value */
+
+/* Bytes of each value; times depend on the form. */
+static const uint8_t slot_len[NSLOTS] = {
+	[V_SRC4] = 4, [V_DST4] = 4, [V_SRC6] = 16, [V_DST6] = 16,
+	[V_SPORT] = 2, [V_DPORT] = 2, [V_PROTO] = 1, [V_TOS] = 1,
+	[V_FLAGS] = 1, [V_PACKETS] = 8, [V_OCTETS] = 8,
+	[V_IF_IN] = 4, [V_IF_OUT] = 4, [V_DIRECTION] = 1, [V_VLAN] = 2,
+	[V_ICMP] = 2, [V_IPVER] = 1, [V_INNER_VLAN] = 2, [V_END_REASON] = 1,
+	[V_SMAC] = 6, [V_DMAC] = 6, [V_REV_PACKETS] = 8, [V_REV_OCTETS] = 8,
+	[V_REV_FLAGS] = 1, [V_REV_START] = 8, [V_REV_END] = 8,
+	[V_SELECTOR] = 8,
+	[V_MPLS1] = 3, [V_MPLS1 + 1] = 3, [V_MPLS1 + 2] = 3, [V_MPLS1 + 3] = 3,
+	[V_MPLS1 + 4] = 3, [V_MPLS1 + 5] = 3, [V_MPLS1 + 6] = 3,
+	[V_MPLS1 + 7] = 3, [V_MPLS1 + 8] = 3, [V_MPLS1 + 9] = 3,
+};
+
+/* How V_START and V_END are written: v9 uptime or an IPFIX dateTime. */
+enum time_form {
+	TF_NONE, TF_UPTIME, TF_SECONDS, TF_MILLIS, TF_MICROS, TF_NANOS
+};
+
+/*
  * The record an options template encodes: the exporter's statistics and
- * the values the encoder's options give, so options records are read
- * through offsets like data records are.
+ * the values the encoder's options give.  Options records are one per
+ * control message, so they are written field by field.
  */
 struct opt_record {
 	struct nf9_optvals	ov;
@@ -36,16 +76,11 @@ struct opt_record {
 	uint32_t		space;		/* samplingPacketSpace */
 };
 
-/* How an element's value is read from its record. */
-enum ie_kind {
-	K_BYTES,	/* len bytes at off, as they are */
-	K_UINT,		/* host-order unsigned integer of len bytes at off */
-	K_UPTIME,	/* uint64_t ms at off, as ms since the exporter's boot */
-	K_ABSTIME,	/* uint64_t ms at off, a dateTime of precision arg */
-	K_REV_ABSTIME,	/* biflow reverse time at off; without a reverse
-			   side, the forward first_ms */
-	K_MPLS,		/* label arg of the stack, 0 past its depth */
-	K_CONST		/* arg */
+/* Where an element's value comes from. */
+enum ie_src {
+	SRC_DATA,	/* slot off of a data record, in time form arg */
+	SRC_OPT,	/* host-order integer at off in struct opt_record */
+	SRC_CONST	/* arg */
 };
 
 struct ie {
@@ -53,32 +88,8 @@ struct ie {
 	uint16_t	 id;
 	uint16_t	 len;
 	uint32_t	 pen;
-	uint8_t		 kind;		/* enum ie_kind */
+	uint8_t		 src;		/* enum ie_src */
 	uint16_t	 off;
-	uint32_t	 arg;
-};
-
-/*
- * One step of writing a record.  Steps are grouped by how they write, so
- * each group is a tight loop; every step writes exactly its own bytes, so
- * the order of groups does not matter.
- */
-enum op_kind {
-	OP_COPY,	/* len bytes as they are; adjacent ones merged */
-	OP_BE64,	/* host-order integers, big-endian */
-	OP_BE32,
-	OP_BE16,
-	OP_BYTE,
-	OP_UPTIME,	/* v9 times: 4 bytes */
-	OP_OTHER,	/* everything rare: by the element's kind */
-	NOPKINDS
-};
-
-struct op {
-	uint16_t	 dst;		/* offset in the record written */
-	uint16_t	 src;		/* offset in the record read */
-	uint16_t	 len;
-	uint8_t		 ie_kind;	/* OP_OTHER */
 	uint32_t	 arg;
 };
 
@@ -88,8 +99,10 @@ struct template {
 	size_t		 nfields;
 	size_t		 reclen;
 	const struct ie	*fields[MAX_FIELDS];
-	struct op	 ops[MAX_FIELDS];
-	uint8_t		 op_end[NOPKINDS];	/* end of each group in ops */
+	/* Data templates, compiled: */
+	uint16_t	 off[NSLOTS];	/* scratch (reclen) when absent */
+	uint8_t		 time_form;	/* enum time_form */
+	uint8_t		 rare;		/* has a value from V_FIRST_RARE on */
 };
 
 /*
@@ -136,7 +149,8 @@ enum {
 	IE_REV_PACKETS, IE_REV_OCTETS, IE_REV_FLAGS, IE_REV_START_MS,
 	IE_REV_END_MS,
 	IE_OBS_S, IE_OBS_MS, IE_OBS_US, IE_OBS_NS, IE_IP_LEN,
-	IE_SELECTOR, IE_SELECTOR_ALGO, IE_PKT_INTERVAL, IE_PKT_SPACE,
+	IE_SELECTOR, IE_SELECTOR_SCOPE, IE_SELECTOR_ALGO, IE_PKT_INTERVAL,
+	IE_PKT_SPACE,
 	IE_V9_SCOPE_SYSTEM, IE_V9_SAMPLING_INTERVAL, IE_V9_SAMPLING_ALGO,
 	IE_EXP_OCTETS, IE_EXP_MESSAGES, IE_EXP_RECORDS, IE_PROCESS_ID,
 	IE_IGNORED_PACKETS, IE_NOTSENT_RECORDS, IE_NOTSENT_PACKETS,
@@ -144,82 +158,83 @@ enum {
 	IE_COUNT = IE_MPLS1 + DECODE_MAX_MPLS
 };
 
-/* Sources: a member of the data record, or of the options record. */
-#define FR(m)		K_UINT, offsetof(struct flow_record, m), 0
-#define FR_BYTES(m)	K_BYTES, offsetof(struct flow_record, m), 0
-#define FR_TIME(k, m, prec) k, offsetof(struct flow_record, m), prec
-#define OR(m)		K_UINT, offsetof(struct opt_record, m), 0
-#define CONST(v)	K_CONST, 0, v
+#define DATA(slot)	SRC_DATA, slot, 0
+#define TIME(slot, form) SRC_DATA, slot, form
+#define OR(m)		SRC_OPT, offsetof(struct opt_record, m), 0
+#define CONST(v)	SRC_CONST, 0, v
 
 #define MPLS_IE(i) [IE_MPLS1 + (i)] = { "mplsLabelStackSection", 70 + (i), \
-	3, 0, K_MPLS, offsetof(struct flow_record, mpls), (i) }
+	3, 0, DATA(V_MPLS1 + (i)) }
 
 static const struct ie ie_table[IE_COUNT] = {
-	[IE_SRC4] =	{ "sourceIPv4Address", 8, 4, 0, FR_BYTES(src) },
-	[IE_DST4] =	{ "destinationIPv4Address", 12, 4, 0, FR_BYTES(dst) },
-	[IE_SRC6] =	{ "sourceIPv6Address", 27, 16, 0, FR_BYTES(src) },
-	[IE_DST6] =	{ "destinationIPv6Address", 28, 16, 0, FR_BYTES(dst) },
-	[IE_SPORT] =	{ "sourceTransportPort", 7, 2, 0, FR(sport) },
-	[IE_DPORT] =	{ "destinationTransportPort", 11, 2, 0, FR(dport) },
-	[IE_PROTO] =	{ "protocolIdentifier", 4, 1, 0, FR(proto) },
-	[IE_TOS] =	{ "ipClassOfService", 5, 1, 0, FR(tos) },
-	[IE_FLAGS] =	{ "tcpControlBits", 6, 1, 0, FR(tcp_flags) },
-	[IE_PACKETS] =	{ "packetDeltaCount", 2, 8, 0, FR(packets) },
-	[IE_OCTETS] =	{ "octetDeltaCount", 1, 8, 0, FR(octets) },
+	[IE_SRC4] =	{ "sourceIPv4Address", 8, 4, 0, DATA(V_SRC4) },
+	[IE_DST4] =	{ "destinationIPv4Address", 12, 4, 0, DATA(V_DST4) },
+	[IE_SRC6] =	{ "sourceIPv6Address", 27, 16, 0, DATA(V_SRC6) },
+	[IE_DST6] =	{ "destinationIPv6Address", 28, 16, 0, DATA(V_DST6) },
+	[IE_SPORT] =	{ "sourceTransportPort", 7, 2, 0, DATA(V_SPORT) },
+	[IE_DPORT] =	{ "destinationTransportPort", 11, 2, 0,
+			    DATA(V_DPORT) },
+	[IE_PROTO] =	{ "protocolIdentifier", 4, 1, 0, DATA(V_PROTO) },
+	[IE_TOS] =	{ "ipClassOfService", 5, 1, 0, DATA(V_TOS) },
+	[IE_FLAGS] =	{ "tcpControlBits", 6, 1, 0, DATA(V_FLAGS) },
+	[IE_PACKETS] =	{ "packetDeltaCount", 2, 8, 0, DATA(V_PACKETS) },
+	[IE_OCTETS] =	{ "octetDeltaCount", 1, 8, 0, DATA(V_OCTETS) },
 	[IE_FIRST_UP] =	{ "flowStartSysUpTime", 22, 4, 0,
-			    FR_TIME(K_UPTIME, first_ms, 0) },
+			    TIME(V_START, TF_UPTIME) },
 	[IE_LAST_UP] =	{ "flowEndSysUpTime", 21, 4, 0,
-			    FR_TIME(K_UPTIME, last_ms, 0) },
-	[IE_IF_IN] =	{ "ingressInterface", 10, 4, 0, FR(if_in) },
-	[IE_IF_OUT] =	{ "egressInterface", 14, 4, 0, FR(if_out) },
-	[IE_DIRECTION] = { "flowDirection", 61, 1, 0, FR(egress) },
-	[IE_VLAN] =	{ "vlanId", 58, 2, 0, FR(vlan) },
-	[IE_INNER_VLAN] = { "dot1qCustomerVlanId", 245, 2, 0, FR(inner_vlan) },
-	[IE_IPVER] =	{ "ipVersion", 60, 1, 0, FR(af) },
-	/* Only ICMP records use these templates: dport is type * 256 + code. */
-	[IE_ICMP4] =	{ "icmpTypeCodeIPv4", 32, 2, 0, FR(dport) },
-	[IE_ICMP6] =	{ "icmpTypeCodeIPv6", 139, 2, 0, FR(dport) },
-	[IE_END_REASON] = { "flowEndReason", 136, 1, 0, FR(end_reason) },
-	[IE_SMAC] =	{ "sourceMacAddress", 56, 6, 0, FR_BYTES(src_mac) },
-	[IE_DMAC] =	{ "destinationMacAddress", 80, 6, 0, FR_BYTES(dst_mac) },
+			    TIME(V_END, TF_UPTIME) },
+	[IE_IF_IN] =	{ "ingressInterface", 10, 4, 0, DATA(V_IF_IN) },
+	[IE_IF_OUT] =	{ "egressInterface", 14, 4, 0, DATA(V_IF_OUT) },
+	[IE_DIRECTION] = { "flowDirection", 61, 1, 0, DATA(V_DIRECTION) },
+	[IE_VLAN] =	{ "vlanId", 58, 2, 0, DATA(V_VLAN) },
+	[IE_INNER_VLAN] = { "dot1qCustomerVlanId", 245, 2, 0,
+			    DATA(V_INNER_VLAN) },
+	[IE_IPVER] =	{ "ipVersion", 60, 1, 0, DATA(V_IPVER) },
+	[IE_ICMP4] =	{ "icmpTypeCodeIPv4", 32, 2, 0, DATA(V_ICMP) },
+	[IE_ICMP6] =	{ "icmpTypeCodeIPv6", 139, 2, 0, DATA(V_ICMP) },
+	[IE_END_REASON] = { "flowEndReason", 136, 1, 0, DATA(V_END_REASON) },
+	[IE_SMAC] =	{ "sourceMacAddress", 56, 6, 0, DATA(V_SMAC) },
+	[IE_DMAC] =	{ "destinationMacAddress", 80, 6, 0, DATA(V_DMAC) },
 	[IE_START_S] =	{ "flowStartSeconds", 150, 4, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 0) },
+			    TIME(V_START, TF_SECONDS) },
 	[IE_END_S] =	{ "flowEndSeconds", 151, 4, 0,
-			    FR_TIME(K_ABSTIME, last_ms, 0) },
+			    TIME(V_END, TF_SECONDS) },
 	[IE_START_MS] =	{ "flowStartMilliseconds", 152, 8, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 1) },
+			    TIME(V_START, TF_MILLIS) },
 	[IE_END_MS] =	{ "flowEndMilliseconds", 153, 8, 0,
-			    FR_TIME(K_ABSTIME, last_ms, 1) },
+			    TIME(V_END, TF_MILLIS) },
 	[IE_START_US] =	{ "flowStartMicroseconds", 154, 8, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 2) },
+			    TIME(V_START, TF_MICROS) },
 	[IE_END_US] =	{ "flowEndMicroseconds", 155, 8, 0,
-			    FR_TIME(K_ABSTIME, last_ms, 2) },
+			    TIME(V_END, TF_MICROS) },
 	[IE_START_NS] =	{ "flowStartNanoseconds", 156, 8, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 3) },
+			    TIME(V_START, TF_NANOS) },
 	[IE_END_NS] =	{ "flowEndNanoseconds", 157, 8, 0,
-			    FR_TIME(K_ABSTIME, last_ms, 3) },
+			    TIME(V_END, TF_NANOS) },
 	[IE_REV_PACKETS] = { "reversePacketDeltaCount", 2, 8, PEN_REVERSE,
-			    FR(rev_packets) },
+			    DATA(V_REV_PACKETS) },
 	[IE_REV_OCTETS] = { "reverseOctetDeltaCount", 1, 8, PEN_REVERSE,
-			    FR(rev_octets) },
+			    DATA(V_REV_OCTETS) },
 	[IE_REV_FLAGS] = { "reverseTcpControlBits", 6, 1, PEN_REVERSE,
-			    FR(rev_tcp_flags) },
+			    DATA(V_REV_FLAGS) },
 	[IE_REV_START_MS] = { "reverseFlowStartMilliseconds", 152, 8,
-			    PEN_REVERSE, FR_TIME(K_REV_ABSTIME, rev_first_ms, 1) },
+			    PEN_REVERSE, DATA(V_REV_START) },
 	[IE_REV_END_MS] = { "reverseFlowEndMilliseconds", 153, 8, PEN_REVERSE,
-			    FR_TIME(K_REV_ABSTIME, rev_last_ms, 1) },
+			    DATA(V_REV_END) },
 	/* PSAMP: a packet is a record with one packet of first_ms. */
 	[IE_OBS_S] =	{ "observationTimeSeconds", 322, 4, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 0) },
+			    TIME(V_START, TF_SECONDS) },
 	[IE_OBS_MS] =	{ "observationTimeMilliseconds", 323, 8, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 1) },
+			    TIME(V_START, TF_MILLIS) },
 	[IE_OBS_US] =	{ "observationTimeMicroseconds", 324, 8, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 2) },
+			    TIME(V_START, TF_MICROS) },
 	[IE_OBS_NS] =	{ "observationTimeNanoseconds", 325, 8, 0,
-			    FR_TIME(K_ABSTIME, first_ms, 3) },
-	[IE_IP_LEN] =	{ "ipTotalLength", 224, 8, 0, FR(octets) },
+			    TIME(V_START, TF_NANOS) },
+	[IE_IP_LEN] =	{ "ipTotalLength", 224, 8, 0, DATA(V_OCTETS) },
 	/* Sampling: the selector (RFC 5477) or v9's sampling elements. */
-	[IE_SELECTOR] =	{ "selectorId", 302, 8, 0, CONST(NF9_SELECTOR_ID) },
+	[IE_SELECTOR] =	{ "selectorId", 302, 8, 0, DATA(V_SELECTOR) },
+	[IE_SELECTOR_SCOPE] = { "selectorId", 302, 8, 0,
+			    CONST(NF9_SELECTOR_ID) },
 	[IE_SELECTOR_ALGO] = { "selectorAlgorithm", 304, 2, 0,
 			    CONST(ALGO_SYSTEMATIC_COUNT) },
 	[IE_PKT_INTERVAL] = { "samplingPacketInterval", 305, 4, 0, CONST(1) },
@@ -249,39 +264,19 @@ static const struct ie ie_table[IE_COUNT] = {
 	MPLS_IE(5), MPLS_IE(6), MPLS_IE(7), MPLS_IE(8), MPLS_IE(9),
 };
 
-/* K_UINT elements read exactly their length: the members must match. */
-#define MSIZE(type, m)	sizeof(((struct type *)0)->m)
-_Static_assert(MSIZE(flow_record, sport) == 2 &&
-    MSIZE(flow_record, dport) == 2 && MSIZE(flow_record, vlan) == 2 &&
-    MSIZE(flow_record, inner_vlan) == 2, "16-bit elements");
-_Static_assert(MSIZE(flow_record, proto) == 1 &&
-    MSIZE(flow_record, tos) == 1 && MSIZE(flow_record, tcp_flags) == 1 &&
-    MSIZE(flow_record, rev_tcp_flags) == 1 &&
-    MSIZE(flow_record, egress) == 1 && MSIZE(flow_record, af) == 1 &&
-    MSIZE(flow_record, end_reason) == 1, "8-bit elements");
-_Static_assert(MSIZE(flow_record, if_in) == 4 &&
-    MSIZE(flow_record, if_out) == 4 && MSIZE(opt_record, space) == 4 &&
-    MSIZE(opt_record, domain_id) == 4 && MSIZE(opt_record, interval) == 4 &&
-    MSIZE(opt_record, ov.process_id) == 4, "32-bit elements");
-_Static_assert(MSIZE(flow_record, packets) == 8 &&
-    MSIZE(flow_record, octets) == 8 && MSIZE(flow_record, rev_packets) == 8 &&
-    MSIZE(flow_record, rev_octets) == 8 &&
-    MSIZE(opt_record, ov.messages) == 8 &&
-    MSIZE(opt_record, ov.records) == 8 && MSIZE(opt_record, ov.octets) == 8 &&
-    MSIZE(opt_record, ov.ignored_packets) == 8 &&
-    MSIZE(opt_record, ov.notsent_records) == 8 &&
-    MSIZE(opt_record, ov.notsent_packets) == 8, "64-bit elements");
+/* Options values are read by their element's length: 4 or 8 bytes. */
+#define MSIZE(m)	sizeof(((struct opt_record *)0)->m)
+_Static_assert(MSIZE(space) == 4 && MSIZE(domain_id) == 4 &&
+    MSIZE(interval) == 4 && MSIZE(ov.process_id) == 4, "32-bit elements");
+_Static_assert(MSIZE(ov.messages) == 8 && MSIZE(ov.records) == 8 &&
+    MSIZE(ov.octets) == 8 && MSIZE(ov.ignored_packets) == 8 &&
+    MSIZE(ov.notsent_records) == 8 && MSIZE(ov.notsent_packets) == 8,
+    "64-bit elements");
 
-/* Unaligned big-endian stores and host-order loads. */
-static inline uint64_t
-ld64(const uint8_t *p)
-{
-	uint64_t v;
+/* Largest data record: scratch space follows it in a local buffer. */
+#define MAX_RECLEN	512
 
-	memcpy(&v, p, 8);
-	return v;
-}
-
+/* Unaligned big-endian stores. */
 static inline void
 st_be64(uint8_t *p, uint64_t v)
 {
@@ -313,30 +308,6 @@ st_be(uint8_t *p, uint64_t v, size_t n)
 		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
-/*
- * n >= 2 bytes: two overlapping fixed-size copies, which the compiler
- * turns into plain loads and stores, rather than a call to memcpy.
- */
-static inline void
-copy_small(uint8_t *d, const uint8_t *s, size_t n)
-{
-	if (n > 32)
-		memcpy(d, s, n);
-	else if (n >= 16) {
-		memcpy(d, s, 16);
-		memcpy(d + n - 16, s + n - 16, 16);
-	} else if (n >= 8) {
-		memcpy(d, s, 8);
-		memcpy(d + n - 8, s + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(d, s, 4);
-		memcpy(d + n - 4, s + n - 4, 4);
-	} else {
-		memcpy(d, s, 2);
-		memcpy(d + n - 2, s + n - 2, 2);
-	}
-}
-
 static uint32_t
 uptime(const struct export_clock *clk, uint64_t ms)
 {
@@ -344,148 +315,168 @@ uptime(const struct export_clock *clk, uint64_t ms)
 }
 
 /*
- * dateTime{Seconds,Milliseconds,Microseconds,Nanoseconds} of RFC 7011.
- * The NTP fraction is rounded up, so a collector that truncates back to
- * milliseconds gets the same millisecond; microseconds also clear the
- * bits RFC 7011 leaves unused.
+ * dateTime{Microseconds,Nanoseconds} of RFC 7011.  The NTP fraction is
+ * rounded up, so a collector that truncates back to milliseconds gets the
+ * same millisecond; microseconds also clear the bits RFC 7011 leaves
+ * unused.
  */
 static uint64_t
-abstime(uint64_t ms, unsigned prec)
+ntptime(uint64_t ms, int micros)
 {
-	uint64_t secs = ms / 1000, frac;
+	uint64_t frac = (((ms % 1000) << 32) + 999) / 1000;
 
-	switch (prec) {
-	case 0:
-		return secs;
-	case 1:
-		return ms;
-	default:
-		frac = (((ms % 1000) << 32) + 999) / 1000;
-		if (prec == 2)
-			frac = (frac + NTP_US_MASK) & ~NTP_US_MASK;
-		return (secs + NTP_EPOCH_OFFSET) << 32 | frac;
-	}
+	if (micros)
+		frac = (frac + NTP_US_MASK) & ~NTP_US_MASK;
+	return (ms / 1000 + NTP_EPOCH_OFFSET) << 32 | frac;
 }
 
-/* Elements no fast group takes; r is a struct flow_record for these. */
-static void
-put_other(uint8_t *p, const struct op *o, const uint8_t *r,
-    const struct export_clock *clk)
-{
-	const struct flow_record *fr = (const void *)r;
-	uint64_t v;
-
-	switch (o->ie_kind) {
-	case K_UPTIME:
-		v = uptime(clk, ld64(r + o->src));
-		break;
-	case K_ABSTIME:
-		v = abstime(ld64(r + o->src), o->arg);
-		break;
-	case K_REV_ABSTIME:
-		v = abstime(fr->rev_packets ? ld64(r + o->src) : fr->first_ms,
-		    o->arg);
-		break;
-	case K_MPLS:
-		v = o->arg < fr->nmpls ? fr->mpls[o->arg] >> 8 : 0;
-		break;
-	default:
-		v = o->arg;
-		break;
-	}
-	st_be(p, v, o->len);
-}
-
-/* Write one record of template t from r at p; the caller made room. */
 static inline void
-put_record(uint8_t *p, const struct template *t, const void *rec,
-    const struct export_clock *clk)
+put_time(uint8_t *p, int form, uint64_t ms, const struct export_clock *clk)
 {
-	const uint8_t *r = rec;
-	const struct op *o = t->ops, *end;
-
-	for (end = t->ops + t->op_end[OP_COPY]; o < end; o++)
-		copy_small(p + o->dst, r + o->src, o->len);
-	for (end = t->ops + t->op_end[OP_BE64]; o < end; o++)
-		st_be64(p + o->dst, ld64(r + o->src));
-	for (end = t->ops + t->op_end[OP_BE32]; o < end; o++) {
-		uint32_t v;
-
-		memcpy(&v, r + o->src, 4);
-		st_be32(p + o->dst, v);
+	switch (form) {
+	case TF_UPTIME:
+		st_be32(p, uptime(clk, ms));
+		break;
+	case TF_MILLIS:
+		st_be64(p, ms);
+		break;
+	case TF_SECONDS:
+		st_be32(p, (uint32_t)(ms / 1000));
+		break;
+	case TF_MICROS:
+	case TF_NANOS:
+		st_be64(p, ntptime(ms, form == TF_MICROS));
+		break;
 	}
-	for (end = t->ops + t->op_end[OP_BE16]; o < end; o++) {
-		uint16_t v;
-
-		memcpy(&v, r + o->src, 2);
-		st_be16(p + o->dst, v);
-	}
-	for (end = t->ops + t->op_end[OP_BYTE]; o < end; o++)
-		p[o->dst] = r[o->src];
-	for (end = t->ops + t->op_end[OP_UPTIME]; o < end; o++)
-		st_be32(p + o->dst, uptime(clk, ld64(r + o->src)));
-	for (end = t->ops + t->op_end[OP_OTHER]; o < end; o++)
-		put_other(p + o->dst, o, r, clk);
 }
 
-/* How an element is written. */
-static enum op_kind
-op_kind_of(const struct ie *e)
+/* The values few templates carry. */
+static void
+put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
 {
-	switch (e->kind) {
-	case K_BYTES:
-		return OP_COPY;
-	case K_UINT:
-		/* 1, 2, 4 or 8 bytes, as the asserts above check. */
-		return e->len == 8 ? OP_BE64 : e->len == 4 ? OP_BE32 :
-		    e->len == 2 ? OP_BE16 : OP_COPY;
-	case K_UPTIME:
-		return e->len == 4 ? OP_UPTIME : OP_OTHER;
-	case K_ABSTIME:
-		/* Milliseconds are the record's own. */
-		return e->arg == 1 && e->len == 8 ? OP_BE64 : OP_OTHER;
-	default:
-		return OP_OTHER;
+	unsigned i;
+
+	memcpy(p + o[V_SMAC], r->src_mac, 6);
+	memcpy(p + o[V_DMAC], r->dst_mac, 6);
+	st_be64(p + o[V_REV_PACKETS], r->rev_packets);
+	st_be64(p + o[V_REV_OCTETS], r->rev_octets);
+	p[o[V_REV_FLAGS]] = r->rev_tcp_flags;
+	/* Without a reverse side, both reverse times are the first packet. */
+	st_be64(p + o[V_REV_START], r->rev_packets ? r->rev_first_ms :
+	    r->first_ms);
+	st_be64(p + o[V_REV_END], r->rev_packets ? r->rev_last_ms :
+	    r->first_ms);
+	st_be64(p + o[V_SELECTOR], NF9_SELECTOR_ID);
+	for (i = 0; i < DECODE_MAX_MPLS; i++)
+		st_be(p + o[V_MPLS1 + i], i < r->nmpls ? r->mpls[i] >> 8 : 0,
+		    3);
+}
+
+/*
+ * Write one data record of template t at p, with SCRATCH_LEN bytes of
+ * room past it.  Every value is stored at its offset in t, straight-line
+ * code with no test per element: the ones t lacks land in the scratch.
+ */
+static inline void
+put_data(uint8_t *p, const struct template *t, const struct flow_record *r,
+    const struct export_clock *clk)
+{
+	const uint16_t *o = t->off;
+
+	if (r->af == 6) {
+		memcpy(p + o[V_SRC6], r->src, 16);
+		memcpy(p + o[V_DST6], r->dst, 16);
+	} else {
+		memcpy(p + o[V_SRC4], r->src, 4);
+		memcpy(p + o[V_DST4], r->dst, 4);
+	}
+	st_be16(p + o[V_SPORT], r->sport);
+	st_be16(p + o[V_DPORT], r->dport);
+	p[o[V_PROTO]] = r->proto;
+	p[o[V_TOS]] = r->tos;
+	p[o[V_FLAGS]] = r->tcp_flags;
+	st_be64(p + o[V_PACKETS], r->packets);
+	st_be64(p + o[V_OCTETS], r->octets);
+	put_time(p + o[V_START], t->time_form, r->first_ms, clk);
+	put_time(p + o[V_END], t->time_form, r->last_ms, clk);
+	st_be32(p + o[V_IF_IN], r->if_in);
+	st_be32(p + o[V_IF_OUT], r->if_out);
+	p[o[V_DIRECTION]] = r->egress;
+	st_be16(p + o[V_VLAN], r->vlan);
+	/* Only ICMP records get ICMP templates: dport is type and code. */
+	st_be16(p + o[V_ICMP], r->dport);
+	p[o[V_IPVER]] = r->af;
+	st_be16(p + o[V_INNER_VLAN], r->inner_vlan);
+	p[o[V_END_REASON]] = r->end_reason;
+	if (t->rare)
+		put_rare(p, o, r);
+}
+
+/* Options records, one per control message: field by field. */
+static void
+put_options_record(uint8_t *p, const struct template *t,
+    const struct opt_record *orec)
+{
+	const uint8_t *base = (const uint8_t *)orec;
+	const struct ie *e;
+	uint64_t v64;
+	uint32_t v32;
+	size_t i;
+
+	for (i = 0; i < t->nfields; i++, p += e->len) {
+		e = t->fields[i];
+		if (e->src != SRC_OPT)
+			v64 = e->arg;
+		else if (e->len == 8)
+			memcpy(&v64, base + e->off, 8);
+		else {
+			memcpy(&v32, base + e->off, 4);
+			v64 = v32;
+		}
+		st_be(p, v64, e->len);
 	}
 }
 
 /*
- * Compile t's fields into ops: copies whose source and destination both
- * continue the previous copy are merged into it (IPv6 addresses; protocol,
- * ToS and flags), single bytes become OP_BYTE, then ops are grouped by
- * kind keeping their order.
+ * Compile a data template: each value's offset in the record, scratch
+ * for the values it lacks.  Fails when an element has no data value, a
+ * value is used twice or at a length other than its own, or the times
+ * disagree in form: a mistake in the tables.
  */
-static void
+static int
 tmpl_compile(struct template *t)
 {
-	struct op ops[MAX_FIELDS], *prev = NULL;
-	enum op_kind kinds[MAX_FIELDS], k;
-	size_t i, n = 0, dst = 0, j = 0;
 	const struct ie *e;
+	size_t i, dst = 0, len;
+	unsigned s;
 
+	if (t->reclen > MAX_RECLEN)
+		return -1;
+	for (s = 0; s < NSLOTS; s++)
+		t->off[s] = (uint16_t)t->reclen;
+	t->time_form = TF_NONE;
+	t->rare = 0;
 	for (i = 0; i < t->nfields; i++, dst += e->len) {
 		e = t->fields[i];
-		k = op_kind_of(e);
-		if (k == OP_COPY && prev != NULL && kinds[n - 1] == OP_COPY &&
-		    prev->src + prev->len == e->off &&
-		    prev->dst + prev->len == dst) {
-			prev->len = (uint16_t)(prev->len + e->len);
-			continue;
-		}
-		ops[n] = (struct op){ (uint16_t)dst, e->off, e->len, e->kind,
-		    e->arg };
-		kinds[n] = k;
-		prev = &ops[n++];
+		s = e->off;
+		if (e->src != SRC_DATA || s >= NSLOTS ||
+		    t->off[s] != t->reclen)
+			return -1;
+		if (s == V_START || s == V_END) {
+			if (t->time_form != TF_NONE && t->time_form != e->arg)
+				return -1;
+			t->time_form = (uint8_t)e->arg;
+			len = e->arg == TF_UPTIME || e->arg == TF_SECONDS ?
+			    4 : 8;
+		} else
+			len = slot_len[s];
+		if (len != e->len)
+			return -1;
+		t->off[s] = (uint16_t)dst;
+		if (s >= V_FIRST_RARE)
+			t->rare = 1;
 	}
-	for (i = 0; i < n; i++)
-		if (kinds[i] == OP_COPY && ops[i].len == 1)
-			kinds[i] = OP_BYTE;
-	for (k = 0; k < NOPKINDS; k++) {
-		for (i = 0; i < n; i++)
-			if (kinds[i] == k)
-				t->ops[j++] = ops[i];
-		t->op_end[k] = (uint8_t)j;
-	}
+	return 0;
 }
 
 /*
@@ -503,8 +494,8 @@ static const struct opt_def opt_defs[NOPTTEMPLATES] = {
 	[OPT_SAMPLING] = { NF9_TMPL_SAMPLING, 1,
 	    { IE_V9_SCOPE_SYSTEM, IE_V9_SAMPLING_INTERVAL, IE_V9_SAMPLING_ALGO,
 	      IE_NONE },
-	    { IE_SELECTOR, IE_SELECTOR_ALGO, IE_PKT_INTERVAL, IE_PKT_SPACE,
-	      IE_NONE } },
+	    { IE_SELECTOR_SCOPE, IE_SELECTOR_ALGO, IE_PKT_INTERVAL,
+	      IE_PKT_SPACE, IE_NONE } },
 	[OPT_STATS] = { NF9_TMPL_STATS, 1,
 	    { IE_V9_SCOPE_SYSTEM, IE_EXP_MESSAGES, IE_EXP_RECORDS,
 	      IE_EXP_OCTETS, IE_IGNORED_PACKETS, IE_NOTSENT_RECORDS,
@@ -622,13 +613,15 @@ nf9_new(const struct nf9_options *opt)
 		enc->opt.psamp = enc->opt.biflow = 0;
 	for (kind = 0; kind < NTEMPLATES; kind++) {
 		tmpl_build(&enc->tmpl[kind], &enc->opt, kind);
-		tmpl_compile(&enc->tmpl[kind]);
+		if (tmpl_compile(&enc->tmpl[kind]) == -1) {
+			free(enc);
+			return NULL;
+		}
 	}
 	enc->oenabled[OPT_SAMPLING] = enc->opt.sampling > 1 || enc->opt.psamp;
 	enc->oenabled[OPT_STATS] = 1;
 	for (i = 0; i < NOPTTEMPLATES; i++) {
 		opt_build(&enc->otmpl[i], &enc->opt, i);
-		tmpl_compile(&enc->otmpl[i]);
 		enc->nopt += enc->oenabled[i] != 0;
 	}
 	for (kind = 0; kind < NTEMPLATES; kind++)
@@ -791,6 +784,7 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 	int v9 = enc->opt.version == 9;
 	size_t hdr, set_off = (size_t)-1, i, need, count = 0;
 	const struct template *t, *cur = NULL;
+	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN];
 
 	if ((hdr = put_header(enc, w)) == (size_t)-1)
 		return 0;
@@ -813,7 +807,13 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 			set_off = set_open(w, t->id);
 			cur = t;
 		}
-		put_record(w->buf + w->len, t, &recs[i], clk);
+		/* Straight in when the scratch fits, else through tmp. */
+		if (wbuf_room(w) >= t->reclen + SCRATCH_LEN)
+			put_data(w->buf + w->len, t, &recs[i], clk);
+		else {
+			put_data(tmp, t, &recs[i], clk);
+			memcpy(w->buf + w->len, tmp, t->reclen);
+		}
 		w->len += t->reclen;
 	}
 	set_close(w, set_off, v9);
@@ -902,7 +902,7 @@ nf9_encode_control(struct nf9 *enc, struct export_stream *st,
 			put_options_template(w, it->t, v9);
 			break;
 		case ITEM_OPTIONS_RECORD:
-			put_record(w->buf + w->len, it->t, &orec, clk);
+			put_options_record(w->buf + w->len, it->t, &orec);
 			w->len += it->t->reclen;
 			nrec++;
 			break;
