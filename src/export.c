@@ -803,7 +803,8 @@ fill_record(struct flow_record *r, const struct flow *f, int i, int rev,
 	r->inner_vlan = f->inner_vlan;
 	r->end_reason = end_reason(why);
 	r->nmpls = f->nmpls;
-	memcpy(r->mpls, f->mpls, f->nmpls * sizeof(uint32_t));
+	if (f->nmpls > 0)	/* rare: skip the call to memcpy */
+		memcpy(r->mpls, f->mpls, f->nmpls * sizeof(uint32_t));
 	r->biflow = (uint8_t)rev;
 	r->rev_packets = rev ? o->packets : 0;
 	r->rev_octets = rev ? o->octets : 0;

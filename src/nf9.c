@@ -700,19 +700,6 @@ set_open(struct wbuf *w, uint16_t id)
 	return off;
 }
 
-/* Close a set: v9 pads to 32 bits (RFC 3954 5.3); IPFIX needs none. */
-static void
-set_close(struct wbuf *w, size_t set_off, int v9)
-{
-	if (set_off == (size_t)-1)
-		return;
-	/* A full buffer takes no padding: stop rather than spin. */
-	if (v9)
-		while (!w->overflow && (w->len - set_off) % 4 != 0)
-			wbuf_u8(w, 0);
-	wbuf_put_be16_at(w, set_off + 2, (uint16_t)(w->len - set_off));
-}
-
 /* Bytes the open set's v9 padding will take when it is closed. */
 static size_t
 set_pad(const struct wbuf *w, size_t set_off, int v9)
@@ -720,6 +707,26 @@ set_pad(const struct wbuf *w, size_t set_off, int v9)
 	if (!v9 || set_off == (size_t)-1)
 		return 0;
 	return (4 - (w->len - set_off) % 4) % 4;
+}
+
+/* Close a set: v9 pads to 32 bits (RFC 3954 5.3); IPFIX needs none. */
+static void
+set_close(struct wbuf *w, size_t set_off, int v9)
+{
+	size_t pad;
+
+	if (set_off == (size_t)-1)
+		return;
+	/* Zero padding; what does not fit marks the buffer overflowed. */
+	if (v9 && !w->overflow && (pad = set_pad(w, set_off, v9)) > 0) {
+		if (pad > wbuf_room(w)) {
+			pad = wbuf_room(w);
+			w->overflow = 1;
+		}
+		memset(w->buf + w->len, 0, pad);
+		w->len += pad;
+	}
+	wbuf_put_be16_at(w, set_off + 2, (uint16_t)(w->len - set_off));
 }
 
 /* Every template and options template; returns how many. */
@@ -784,7 +791,7 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 	int v9 = enc->opt.version == 9;
 	size_t hdr, set_off = (size_t)-1, i, need, count = 0;
 	const struct template *t, *cur = NULL;
-	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN];
+	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN], *p;
 
 	if ((hdr = put_header(enc, w)) == (size_t)-1)
 		return 0;
@@ -808,12 +815,11 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 			cur = t;
 		}
 		/* Straight in when the scratch fits, else through tmp. */
-		if (wbuf_room(w) >= t->reclen + SCRATCH_LEN)
-			put_data(w->buf + w->len, t, &recs[i], clk);
-		else {
-			put_data(tmp, t, &recs[i], clk);
+		p = wbuf_room(w) >= t->reclen + SCRATCH_LEN ?
+		    w->buf + w->len : tmp;
+		put_data(p, t, &recs[i], clk);
+		if (p == tmp)
 			memcpy(w->buf + w->len, tmp, t->reclen);
-		}
 		w->len += t->reclen;
 	}
 	set_close(w, set_off, v9);
