@@ -26,6 +26,10 @@
 #include "log.h"
 #include "siphash.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define NIL		UINT32_MAX
 #define L_IDLE		0
 #define L_ACTIVE	1
@@ -91,6 +95,8 @@ struct rec {
 };
 
 _Static_assert(sizeof(struct rkey) == 48, "flow key is not 48 bytes");
+_Static_assert(offsetof(struct packet, dst) ==
+    offsetof(struct packet, src) + 16, "packet addresses not adjacent");
 _Static_assert(sizeof(struct rec) == 128, "flow record is not 128 bytes");
 
 struct flist {
@@ -113,8 +119,14 @@ struct flowtable {
 	uint32_t		 unused;	/* records never handed out */
 	struct flist		 idle[FC_NCLASS];
 	struct flist		 active;
+	/* Key fields the tracking level keeps: see key_tail(). */
+	uint32_t		 port_mask;
+	uint32_t		 ifindex_mask;
+	uint64_t		 tail_mask;
+	int			 aes;		/* hash with aeshash */
 	uint8_t			 hashkey[16];
 	struct siphash_key	 sipkey;
+	struct aeshash_key	 aeskey;
 };
 
 /* A struct flow with room for its labels, filled from a record. */
@@ -248,6 +260,20 @@ pow2_at_least(uint64_t n)
 	return p;
 }
 
+/* What each tracking level keys flows on, as masks of key_tail()'s words. */
+static void
+track_masks(struct flowtable *ft, enum track_level t)
+{
+	int ports = t != TRACK_PROTO && t != TRACK_IP;
+	int full = t == TRACK_FULL || t == TRACK_VLAN || t == TRACK_ETHER;
+	int vlan = t == TRACK_VLAN || t == TRACK_ETHER;
+
+	ft->port_mask = ports ? UINT32_MAX : 0;
+	ft->ifindex_mask = full ? UINT32_MAX : 0;
+	ft->tail_mask = (vlan ? 0xffffu : 0) |
+	    (t != TRACK_IP ? 0xffu << 16 : 0) | (full ? 0xffu << 24 : 0);
+}
+
 struct flowtable *
 flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
     void *arg)
@@ -255,6 +281,7 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	struct flowtable *ft;
 	uint32_t i, nbuckets;
 	size_t end, poolsize;
+	const char *e;
 
 	if (cfg->max_flows == 0 || cfg->max_flows >= NIL - 1)
 		return NULL;
@@ -302,6 +329,11 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	    (ssize_t)sizeof(ft->hashkey))
 		log_warn("getrandom: flow hash key is not random");
 	siphash13_key(&ft->sipkey, ft->hashkey);
+	aeshash_key(&ft->aeskey, ft->hashkey);
+	/* SOFTFLOWD_HASH=siphash: the fallback, for tests on any CPU. */
+	ft->aes = aeshash_supported() && !((e = getenv("SOFTFLOWD_HASH")) &&
+	    strcmp(e, "siphash") == 0);
+	track_masks(ft, cfg->track);
 	return ft;
 fail:
 	flowtable_free(ft);
@@ -344,73 +376,82 @@ flowtable_record_size(const struct flowtable *ft)
 	return ft->stride;
 }
 
-/* memcmp of two 16-byte addresses, as two big-endian word compares. */
-static inline int
-addr_cmp(const uint8_t *a, const uint8_t *b)
+/*
+ * Whether (a, ap) sorts after (b, bp): addresses as 16 big-endian bytes,
+ * then ports.  Branch-free: which side sends is a coin toss per packet.
+ */
+static inline unsigned
+endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 {
 	uint64_t x[2], y[2];
+	unsigned __int128 u, v;
 
 	memcpy(x, a, 16);
 	memcpy(y, b, 16);
-	if (x[0] != y[0])
-		return be64toh(x[0]) < be64toh(y[0]) ? -1 : 1;
-	if (x[1] != y[1])
-		return be64toh(x[1]) < be64toh(y[1]) ? -1 : 1;
-	return 0;
+	u = (unsigned __int128)be64toh(x[0]) << 64 | be64toh(x[1]);
+	v = (unsigned __int128)be64toh(y[0]) << 64 | be64toh(y[1]);
+	return (unsigned)(u > v) | ((unsigned)(u == v) & (unsigned)(ap > bp));
 }
 
 /*
- * Build the canonical key and, for -T ether, the MACs in key order;
- * returns which side of the key the sender is.
+ * The key's last 16 bytes as two words in memory order: ports and
+ * ifindex, then vlan, proto, tos, af and (left zero) the hash bytes.  The
+ * fields the tracking level ignores are masked off.
  */
-static int
-make_key(const struct flowtable *ft, const struct packet *p, struct rkey *k,
-    uint8_t mac[12])
+static inline void
+key_tail(const struct flowtable *ft, const struct packet *p, unsigned swap,
+    uint64_t *w0, uint64_t *w1)
 {
-	enum track_level t = ft->cfg.track;
-	uint16_t sport = 0, dport = 0;
-	int c, swap;
+	uint32_t ports = ((uint32_t)p->sport | (uint32_t)p->dport << 16) &
+	    ft->port_mask;
 
-	memset(k, 0, sizeof(*k));
-	k->af = p->af;
-	if (t != TRACK_IP)
-		k->proto = p->proto;
-	if (t == TRACK_FULL || t == TRACK_PORT || t == TRACK_VLAN ||
-	    t == TRACK_ETHER) {
-		sport = p->sport;
-		dport = p->dport;
-	}
-	if (t == TRACK_FULL || t == TRACK_VLAN || t == TRACK_ETHER) {
-		k->tos = p->tos;
-		k->ifindex = p->ifindex;
-	}
-	if (t == TRACK_VLAN || t == TRACK_ETHER)
-		k->vlan = p->vlan;
+	ports = ports >> (16 * swap) | ports << (16 * swap);
+	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
+	*w1 = (((uint64_t)p->vlan | (uint64_t)p->proto << 16 |
+	    (uint64_t)p->tos << 24) & ft->tail_mask) | (uint64_t)p->af << 32;
+}
 
-	c = addr_cmp(p->src, p->dst);
-	swap = c > 0 || (c == 0 && sport > dport);
-	memcpy(k->addr[swap], p->src, sizeof(p->src));
-	memcpy(k->addr[!swap], p->dst, sizeof(p->dst));
-	k->port[swap] = sport;
-	k->port[!swap] = dport;
-	if (t == TRACK_ETHER) {
-		memset(mac, 0, 12);
-		if (p->has_mac) {
-			memcpy(mac + 6 * swap, p->src_mac, 6);
-			memcpy(mac + 6 * !swap, p->dst_mac, 6);
-		}
+/* Store the tail words and the hash's low bits into the key. */
+static inline void
+key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1, uint32_t h)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w1 |= (uint64_t)(h & HASH_KEPT) << 40;
+	memcpy(k->port, &w0, 8);
+	memcpy(&k->vlan, &w1, 8);
+#else
+	k->port[0] = (uint16_t)w0;
+	k->port[1] = (uint16_t)(w0 >> 16);
+	k->ifindex = (uint32_t)(w0 >> 32);
+	k->vlan = (uint16_t)w1;
+	k->proto = (uint8_t)(w1 >> 16);
+	k->tos = (uint8_t)(w1 >> 24);
+	k->af = (uint8_t)(w1 >> 32);
+	k->hash[0] = (uint8_t)h;
+	k->hash[1] = (uint8_t)(h >> 8);
+	k->hash[2] = (uint8_t)(h >> 16);
+#endif
+}
+
+/* -T ether: the MACs in key order, zero-padded to a hash block. */
+static inline void
+key_macs(const struct packet *p, unsigned swap, uint8_t mac[16])
+{
+	memset(mac, 0, 16);
+	if (p->has_mac) {
+		memcpy(mac + 6 * swap, p->src_mac, 6);
+		memcpy(mac + 6 * !swap, p->dst_mac, 6);
 	}
-	return swap;
 }
 
 /*
- * The key's hash, over its fields as words: an IPv4 key without the 24
- * zero bytes of its address fields (20 bytes, three SipHash blocks), an
- * IPv6 one in 44.  The af and hash bytes are left out: the length tells
- * the families apart.
+ * SipHash of the key, over its fields as words: an IPv4 key without the
+ * 24 zero bytes of its address fields (20 bytes, three SipHash blocks),
+ * an IPv6 one in 44.  The af and hash bytes are left out: the length
+ * tells the families apart.
  */
 static uint32_t
-key_hash(const struct flowtable *ft, const struct rkey *k,
+key_siphash(const struct flowtable *ft, const struct rkey *k,
     const uint8_t *mac)
 {
 	uint8_t buf[offsetof(struct rkey, af) + 12];
@@ -435,6 +476,55 @@ key_hash(const struct flowtable *ft, const struct rkey *k,
 	return (uint32_t)siphash13_words(&ft->sipkey, w, 5, 44ULL << 56 | tail);
 }
 
+#if defined(HAVE_AESHASH)
+/* aeshash of a key held as its address blocks and tail words. */
+static inline __attribute__((target("aes"))) uint32_t
+key_aeshash(const struct flowtable *ft, const uint8_t *lo, const uint8_t *hi,
+    uint64_t w0, uint64_t w1, const uint8_t *mac)
+{
+	__m128i m;
+
+	if (ft->mac_off) {
+		m = _mm_loadu_si128((const __m128i *)(const void *)mac);
+		return aeshash_blocks(&ft->aeskey,
+		    _mm_loadu_si128((const __m128i *)(const void *)lo),
+		    _mm_loadu_si128((const __m128i *)(const void *)hi),
+		    _mm_set_epi64x((long long)w1, (long long)w0), &m);
+	}
+	return aeshash_blocks(&ft->aeskey,
+	    _mm_loadu_si128((const __m128i *)(const void *)lo),
+	    _mm_loadu_si128((const __m128i *)(const void *)hi),
+	    _mm_set_epi64x((long long)w1, (long long)w0), NULL);
+}
+
+static __attribute__((target("aes"))) uint32_t
+rec_aeshash(const struct flowtable *ft, const struct rkey *k,
+    const uint8_t *mac)
+{
+	uint64_t w0, w1;
+	uint8_t m[16];
+
+	memset(m, 0, sizeof(m));
+	if (ft->mac_off)
+		memcpy(m, mac, 12);
+	memcpy(&w0, k->port, 8);
+	memcpy(&w1, &k->vlan, 8);
+	return key_aeshash(ft, k->addr[0], k->addr[1], w0,
+	    w1 & ~((uint64_t)HASH_KEPT << 40), m);
+}
+#endif
+
+/* A stored key's hash, for removal from a table too large to keep it. */
+static uint32_t
+key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
+{
+#if defined(HAVE_AESHASH)
+	if (ft->aes)
+		return rec_aeshash(ft, k, mac);
+#endif
+	return key_siphash(ft, k, mac);
+}
+
 /* A stored flow's bucket, from its kept hash bits when they suffice. */
 static uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
@@ -447,12 +537,34 @@ rec_bucket(const struct flowtable *ft, const struct rec *r)
 	return key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask;
 }
 
+/* 48 bytes compared as wholes, without memcmp's search for the first
+ * difference: three vector compares where the CPU has them. */
 static inline int
 key_equal(const struct flowtable *ft, const struct rec *r,
     const struct rkey *k, const uint8_t *mac)
 {
-	return memcmp(&r->key, k, sizeof(*k)) == 0 &&
-	    (ft->mac_off == 0 || memcmp(rec_mac(ft, r), mac, 12) == 0);
+#if defined(__SSE2__)
+	const __m128i *x = (const __m128i *)(const void *)&r->key;
+	const __m128i *y = (const __m128i *)(const void *)k;
+	__m128i e;
+
+	e = _mm_and_si128(
+	    _mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y)),
+	    _mm_cmpeq_epi8(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1)));
+	e = _mm_and_si128(e,
+	    _mm_cmpeq_epi8(_mm_loadu_si128(x + 2), _mm_loadu_si128(y + 2)));
+	if (_mm_movemask_epi8(e) != 0xffff)
+		return 0;
+#else
+	uint64_t x[6], y[6];
+
+	memcpy(x, &r->key, sizeof(x));
+	memcpy(y, k, sizeof(y));
+	if (((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
+	    (x[3] ^ y[3]) | (x[4] ^ y[4]) | (x[5] ^ y[5])) != 0)
+		return 0;
+#endif
+	return ft->mac_off == 0 || memcmp(rec_mac(ft, r), mac, 12) == 0;
 }
 
 static enum flow_class
@@ -618,9 +730,9 @@ rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
 /* A packet's key, side and bucket, worked out ahead of its turn. */
 struct ahead {
 	struct rkey	key;
-	uint8_t		mac[12];
+	uint8_t		mac[16];	/* -T ether; the last 4 bytes zero */
 	uint32_t	bucket;
-	int		side;
+	uint32_t	side;
 };
 
 /*
@@ -686,7 +798,7 @@ flow_restamp(struct flowtable *ft, uint32_t idx, enum flow_class cls,
 	list_insert(ft, &ft->idle[cls], L_IDLE, idx);
 }
 
-static void
+static inline __attribute__((always_inline)) void
 account_one(struct flowtable *ft, const struct packet *pkt,
     const struct ahead *a)
 {
@@ -747,27 +859,57 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 		flow_restamp(ft, idx, cls, last);
 }
 
-static void
-ahead_prepare(const struct flowtable *ft, const struct packet *pkt,
-    struct ahead *a)
+/*
+ * The packet's canonical key, its side of it, its hash and bucket.  aes
+ * is a constant where this is inlined, so each hash gets its own copy.
+ */
+static inline __attribute__((always_inline)) void
+ahead_prepare(const struct flowtable *ft, const struct packet *p,
+    struct ahead *a, int aes)
 {
+	const uint8_t *lo, *hi;
+	uint64_t w0, w1;
+	unsigned swap;
 	uint32_t h;
 
-	a->side = make_key(ft, pkt, &a->key, a->mac);
-	h = key_hash(ft, &a->key, a->mac);
-	a->key.hash[0] = (uint8_t)h;
-	a->key.hash[1] = (uint8_t)(h >> 8);
-	a->key.hash[2] = (uint8_t)(h >> 16);
+	swap = endpoint_after(p->src, p->dst, p->sport & ft->port_mask,
+	    p->dport & ft->port_mask);
+	/* Arithmetic, not a branch: the swap is unpredictable. */
+	lo = p->src + 16 * swap;
+	hi = p->dst - 16 * swap;
+	memcpy(a->key.addr[0], lo, 16);
+	memcpy(a->key.addr[1], hi, 16);
+	key_tail(ft, p, swap, &w0, &w1);
+	if (ft->mac_off)
+		key_macs(p, swap, a->mac);
+#if defined(HAVE_AESHASH)
+	if (aes)
+		h = key_aeshash(ft, lo, hi, w0, w1, a->mac);
+	else
+#endif
+	{
+		(void)aes;
+		key_set_tail(&a->key, w0, w1, 0);
+		h = key_siphash(ft, &a->key, a->mac);
+	}
+	key_set_tail(&a->key, w0, w1, h);
+	a->side = swap;
 	a->bucket = h & ft->mask;
+	__builtin_prefetch(&ft->buckets[a->bucket]);
 }
 
-void
-flowtable_account(struct flowtable *ft, const struct packet *pkt)
+/* Fetch the first record of the packet's bucket, the likely match. */
+static inline void
+ahead_fetch(const struct flowtable *ft, const struct ahead *a)
 {
-	struct ahead a;
+	uint32_t idx = ft->buckets[a->bucket];
+	const struct rec *r;
 
-	ahead_prepare(ft, pkt, &a);
-	account_one(ft, pkt, &a);
+	if (idx != 0) {
+		r = rec_at(ft, idx - 1);
+		__builtin_prefetch(r);
+		__builtin_prefetch(&r->key);
+	}
 }
 
 /*
@@ -777,32 +919,54 @@ flowtable_account(struct flowtable *ft, const struct packet *pkt)
  * misses of consecutive packets overlap instead of adding up.  What it
  * fetches is only a hint: each packet still looks its flow up in turn.
  */
+static inline __attribute__((always_inline)) void
+batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes)
+{
+	struct ahead a[AHEAD];
+	size_t i;
+
+	/* Packet i - AHEAD leaves its slot before packet i takes it. */
+	for (i = 0; i < n + AHEAD; i++) {
+		if (i >= AHEAD)
+			account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD]);
+		if (i >= AHEAD / 2 && i - AHEAD / 2 < n)
+			ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
+		if (i < n)
+			ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes);
+	}
+}
+
+static void
+batch_siphash(struct flowtable *ft, const struct packet *pkts, size_t n)
+{
+	batch_run(ft, pkts, n, 0);
+}
+
+#if defined(HAVE_AESHASH)
+static __attribute__((target("aes"))) void
+batch_aeshash(struct flowtable *ft, const struct packet *pkts, size_t n)
+{
+	batch_run(ft, pkts, n, 1);
+}
+#endif
+
 void
 flowtable_account_batch(struct flowtable *ft, const struct packet *pkts,
     size_t n)
 {
-	struct ahead a[AHEAD];
-	const struct rec *r;
-	size_t i, j;
-	uint32_t idx;
-
-	/* Packet i - AHEAD leaves its slot before packet i takes it. */
-	for (i = 0; i < n + AHEAD; i++) {
-		j = i - AHEAD;
-		if (i >= AHEAD && j < n)
-			account_one(ft, &pkts[j], &a[j % AHEAD]);
-		j = i - AHEAD / 2;
-		if (i >= AHEAD / 2 && j < n &&
-		    (idx = ft->buckets[a[j % AHEAD].bucket]) != 0) {
-			r = rec_at(ft, idx - 1);
-			__builtin_prefetch(r);
-			__builtin_prefetch(&r->key);
-		}
-		if (i < n) {
-			ahead_prepare(ft, &pkts[i], &a[i % AHEAD]);
-			__builtin_prefetch(&ft->buckets[a[i % AHEAD].bucket]);
-		}
+#if defined(HAVE_AESHASH)
+	if (ft->aes) {
+		batch_aeshash(ft, pkts, n);
+		return;
 	}
+#endif
+	batch_siphash(ft, pkts, n);
+}
+
+void
+flowtable_account(struct flowtable *ft, const struct packet *pkt)
+{
+	flowtable_account_batch(ft, pkt, 1);
 }
 
 /*

@@ -5,6 +5,9 @@
  */
 #include <endian.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "siphash.h"
 
@@ -89,4 +92,32 @@ siphash13(const uint8_t key[16], const void *data, size_t len)
 	SIPROUND;
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+void
+aeshash_key(struct aeshash_key *ak, const uint8_t key[16])
+{
+	uint64_t i, v;
+
+	/* SipHash of a counter: keys unrelated to each other or to key. */
+	for (i = 0; i < sizeof(ak->rk) / 8; i++) {
+		v = htole64(siphash13(key, &i, sizeof(i)));
+		memcpy((uint8_t *)ak->rk + 8 * i, &v, sizeof(v));
+	}
+}
+
+int
+aeshash_supported(void)
+{
+#if defined(HAVE_AESHASH)
+	static int supported = -1;
+	unsigned a, b, c, d;
+
+	if (supported == -1)
+		supported = __get_cpuid(1, &a, &b, &c, &d) &&
+		    (c & bit_AES) != 0;
+	return supported;
+#else
+	return 0;
+#endif
 }
