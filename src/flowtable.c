@@ -226,8 +226,9 @@ list_remove(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
  * Insert in order, searching from the tail: packets come in time order,
  * so this is the tail itself except after a late packet.
  */
-static void
-list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
+static __attribute__((noinline)) void
+list_insert_search(struct flowtable *ft, struct flist *l, int which,
+    uint32_t idx)
 {
 	struct rec *r = rec_at(ft, idx), *p;
 	uint64_t t = rec_order(r, which);
@@ -248,6 +249,27 @@ list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
 		l->tail = idx;
 	else
 		rec_at(ft, r->next[which])->prev[which] = idx;
+}
+
+/* The common case inline: the record goes at the tail. */
+static inline void
+list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
+{
+	struct rec *r = rec_at(ft, idx);
+	uint32_t tail = l->tail;
+
+	if (tail != NIL &&
+	    rec_order(rec_at(ft, tail), which) > rec_order(r, which)) {
+		list_insert_search(ft, l, which, idx);
+		return;
+	}
+	r->prev[which] = tail;
+	r->next[which] = NIL;
+	if (tail == NIL)
+		l->head = idx;
+	else
+		rec_at(ft, tail)->next[which] = idx;
+	l->tail = idx;
 }
 
 static uint32_t
@@ -589,15 +611,23 @@ flow_classify(const struct flowtable *ft, const struct rec *r)
 	return FC_GENERAL;
 }
 
-/* The public view of a record, for the expiry callback and foreach. */
+/*
+ * The public view of a record, for the expiry callback and foreach.  Each
+ * field is written once, without clearing the struct first: a memset of
+ * its 176 bytes cost more than the rest of the copy.
+ */
 static const struct flow *
 rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 {
+	static const struct flow_side empty = { 0 };
 	struct flow *f = &fb->f;
 	int i;
 
-	memset(f, 0, sizeof(*f));
 	memcpy(f->key.addr, r->key.addr, sizeof(f->key.addr));
+	if (ft->mac_off)
+		memcpy(f->key.mac, rec_mac(ft, r), sizeof(f->key.mac));
+	else
+		memset(f->key.mac, 0, sizeof(f->key.mac));
 	f->key.port[0] = r->key.port[0];
 	f->key.port[1] = r->key.port[1];
 	f->key.ifindex = r->key.ifindex;
@@ -605,11 +635,12 @@ rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 	f->key.proto = r->key.proto;
 	f->key.tos = r->key.tos;
 	f->key.af = r->key.af;
-	if (ft->mac_off)
-		memcpy(f->key.mac, rec_mac(ft, r), sizeof(f->key.mac));
+	memset(f->key.pad, 0, sizeof(f->key.pad));
 	for (i = 0; i < 2; i++) {
-		if (r->packets[i] == 0)
+		if (r->packets[i] == 0) {
+			f->side[i] = empty;
 			continue;
+		}
 		f->side[i].packets = r->packets[i];
 		f->side[i].octets = r->octets[i];
 		f->side[i].first_ms = rec_abs(r, r->first[i]);
@@ -617,10 +648,14 @@ rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 		f->side[i].tcp_flags = r->tcp_flags[i];
 		f->side[i].egress = r->egress[i];
 	}
+	/* The table's own links are not part of the view. */
+	f->hash = f->hnext = 0;
+	f->next[0] = f->next[1] = f->prev[0] = f->prev[1] = 0;
 	f->inner_vlan = r->inner_vlan;
 	f->cls = r->cls;
 	f->nmpls = r->nmpls;
-	memcpy(f->mpls, rec_mpls(ft, r), r->nmpls * sizeof(uint32_t));
+	if (r->nmpls > 0)
+		memcpy(f->mpls, rec_mpls(ft, r), r->nmpls * sizeof(uint32_t));
 	return f;
 }
 
@@ -714,7 +749,7 @@ rec_alloc(struct flowtable *ft)
  * or active timeout has passed, the packet is beyond the reach of 32-bit
  * offsets, or a packet counter is full.
  */
-static int
+static inline __attribute__((always_inline)) int
 rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
     int side, enum expiry_reason *why)
 {
@@ -749,23 +784,32 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	int side = a->side;
 	unsigned n;
 
-	memset(r, 0, ft->stride);
+	/*
+	 * Every field is set here (the lists set their links), without a
+	 * memset of the record first.  Labels past nmpls are never read.
+	 */
 	r->key = a->key;
 	if (ft->mac_off)
 		memcpy(rec_mac(ft, r), a->mac, 12);
+	r->stamp = 0;
 	r->base_ms = pkt->ts_ms;
-	r->first[0] = r->first[1] = OFF_EMPTY_FIRST;
-	r->last[0] = r->last[1] = OFF_EMPTY_LAST;
 	r->first[side] = r->last[side] = 0;
+	r->first[!side] = OFF_EMPTY_FIRST;
+	r->last[!side] = OFF_EMPTY_LAST;
+	r->octets[0] = r->octets[1] = 0;
+	r->packets[0] = r->packets[1] = 0;
+	r->egress[0] = r->egress[1] = 0;
 	/* The bucket is read now: making room may have changed it. */
 	r->hnext = ft->buckets[a->bucket];
 	ft->buckets[a->bucket] = idx + 1;
 	r->inner_vlan = pkt->inner_vlan;
 	n = pkt->nmpls < ft->cfg.mpls_labels ? pkt->nmpls :
 	    ft->cfg.mpls_labels;
-	memcpy(rec_mpls(ft, r), pkt->mpls, n * sizeof(uint32_t));
+	if (n > 0)
+		memcpy(rec_mpls(ft, r), pkt->mpls, n * sizeof(uint32_t));
 	r->nmpls = (uint8_t)n;
 	r->tcp_flags[side] = pkt->tcp_flags;
+	r->tcp_flags[!side] = 0;
 	r->cls = (uint8_t)flow_classify(ft, r);
 	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx);
 	list_insert(ft, &ft->active, L_ACTIVE, idx);
@@ -925,14 +969,26 @@ batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes)
 	struct ahead a[AHEAD];
 	size_t i;
 
-	/* Packet i - AHEAD leaves its slot before packet i takes it. */
-	for (i = 0; i < n + AHEAD; i++) {
+	/*
+	 * Packet i is prepared at step i, fetched at i + AHEAD / 2 and
+	 * accounted at i + AHEAD, leaving its slot before packet i + AHEAD
+	 * takes it.  The steady state is a loop of its own, free of tests.
+	 */
+	for (i = 0; i < n && i < AHEAD; i++) {
+		if (i >= AHEAD / 2)
+			ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
+		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes);
+	}
+	for (; i < n; i++) {
+		account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD]);
+		ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
+		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes);
+	}
+	for (; i < n + AHEAD; i++) {
 		if (i >= AHEAD)
 			account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD]);
 		if (i >= AHEAD / 2 && i - AHEAD / 2 < n)
 			ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
-		if (i < n)
-			ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes);
 	}
 }
 
