@@ -176,10 +176,25 @@ assert_same_exports(const struct sink *a, const struct sink *b)
 		assert_memory_equal(&a->e[i], &b->e[i], sizeof(a->e[i]));
 }
 
+/* A table hashing with SipHash, or with aeshash where the CPU has it. */
+static struct flowtable *
+table_new(const struct flowtable_config *c, struct sink *s, int siphash)
+{
+	struct flowtable *ft;
+
+	if (siphash)
+		setenv("SOFTFLOWD_HASH", "siphash", 1);
+	ft = flowtable_new(c, sink_expired, s);
+	unsetenv("SOFTFLOWD_HASH");
+	return ft;
+}
+
 /*
  * Batches of every size from 1 to 40, with expiry between some of them,
  * export the same flows in the same order with the same counters as one
  * packet at a time; a small table makes many of them leave as table_full.
+ * One table hashes with SipHash, the other with aeshash (where the CPU
+ * has it), then the other way round: the hash changes nothing exported.
  */
 static void
 test_batch_equals_single(void **state)
@@ -196,14 +211,14 @@ test_batch_equals_single(void **state)
 	(void)state;
 	ps = calloc(N, sizeof(*ps));
 	assert_non_null(ps);
-	for (round = 0; round < 3; round++) {
+	for (round = 0; round < 6; round++) {
 		cfg_default(&c);
-		c.max_flows = round == 0 ? 64 : round == 1 ? 300 : 4096;
-		make_stream(ps, N, 500, 11 + round);
+		c.max_flows = round % 3 == 0 ? 64 : round % 3 == 1 ? 300 : 4096;
+		make_stream(ps, N, 500, 11 + round % 3);
 		sink_init(&s1);
 		sink_init(&s2);
-		one = flowtable_new(&c, sink_expired, &s1);
-		bat = flowtable_new(&c, sink_expired, &s2);
+		one = table_new(&c, &s1, round < 3);
+		bat = table_new(&c, &s2, round >= 3);
 		assert_non_null(one);
 		assert_non_null(bat);
 		acct_p = acct_o = 0;
@@ -229,7 +244,7 @@ test_batch_equals_single(void **state)
 		assert_int_equal(flowtable_stats(bat)->packets, acct_p);
 		assert_int_equal(flowtable_stats(bat)->flows_created,
 		    flowtable_stats(bat)->flows_expired);
-		if (round == 0)
+		if (round % 3 == 0)
 			assert_true(flowtable_stats(bat)->
 			    expired[EXP_TABLE_FULL] > 0);
 		flowtable_free(one);
@@ -436,6 +451,56 @@ test_siphash_words(void **state)
 	}
 }
 
+/*
+ * aeshash depends on its key and spreads keys that differ in a few bits,
+ * as flow keys from one subnet do, evenly over the buckets.
+ */
+static void
+test_aeshash(void **state)
+{
+#if defined(HAVE_AESHASH)
+	enum { NB = 1024, NK = 64 * NB };
+	struct aeshash_key k1, k2;
+	uint8_t key[16];
+	unsigned *load, i, max = 0, same = 0, flips = 0;
+	uint32_t a, b;
+	__m128i addr, peer, tail;
+
+	(void)state;
+	if (!aeshash_supported())
+		skip();
+	memset(key, 0x5a, sizeof(key));
+	aeshash_key(&k1, key);
+	key[15] ^= 1;
+	aeshash_key(&k2, key);
+	load = calloc(NB, sizeof(*load));
+	assert_non_null(load);
+	peer = _mm_set_epi32(0, 0, 0, 0x0100a8c0);
+	for (i = 0; i < NK; i++) {
+		addr = _mm_set_epi32(0, 0, 0, (int)(0x0a000000u | i));
+		tail = _mm_set_epi32(0, 4, 0, (int)(443u << 16 | 40000u));
+		a = aeshash_blocks(&k1, addr, peer, tail, NULL);
+		b = aeshash_blocks(&k2, addr, peer, tail, NULL);
+		same += (a & (NB - 1)) == (b & (NB - 1));
+		if (++load[a & (NB - 1)] > max)
+			max = load[a & (NB - 1)];
+		/* One more port: about half the hash bits change. */
+		tail = _mm_set_epi32(0, 4, 0, (int)(443u << 16 | 40001u));
+		flips += (unsigned)__builtin_popcount(a ^
+		    aeshash_blocks(&k1, addr, peer, tail, NULL));
+	}
+	/* 64 a bucket on average: Poisson makes 120 vanishingly unlikely. */
+	assert_true(max < 120);
+	/* Another key, other buckets: about NK / NB keys stay put. */
+	assert_true(same < 4 * NK / NB);
+	assert_true(flips > NK * 14 && flips < NK * 18);
+	free(load);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 int
 main(void)
 {
@@ -446,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_far_apart_packets),
 		cmocka_unit_test(test_compact_records),
 		cmocka_unit_test(test_siphash_words),
+		cmocka_unit_test(test_aeshash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
