@@ -55,19 +55,22 @@
 #define OFF_EMPTY_LAST	INT32_MIN
 
 /*
- * What a flow is keyed on: 48 bytes, compared whole.  The last three hold
+ * What a flow is keyed on: 48 bytes, compared whole.  Three bytes hold
  * the low bits of the key's hash: equal keys have equal hashes, so they
  * compare harmlessly, and removal finds the bucket without rehashing.
+ * The last eight bytes follow struct packet's vlan..tcp_flags, so the
+ * key takes them in one masked load (see key_tail()).
  */
 struct rkey {
 	uint8_t		addr[2][16];	/* [0] is the lower endpoint */
 	uint16_t	port[2];
 	uint32_t	ifindex;
 	uint16_t	vlan;
+	uint8_t		hash[2];	/* where the packet has inner_vlan */
+	uint8_t		af;
 	uint8_t		proto;
 	uint8_t		tos;
-	uint8_t		af;
-	uint8_t		hash[3];
+	uint8_t		hash2;		/* where the packet has tcp_flags */
 };
 #define HASH_KEPT	0xffffffu
 
@@ -292,8 +295,9 @@ track_masks(struct flowtable *ft, enum track_level t)
 
 	ft->port_mask = ports ? UINT32_MAX : 0;
 	ft->ifindex_mask = full ? UINT32_MAX : 0;
-	ft->tail_mask = (vlan ? 0xffffu : 0) |
-	    (t != TRACK_IP ? 0xffu << 16 : 0) | (full ? 0xffu << 24 : 0);
+	/* vlan, af, proto, tos: see key_tail(). */
+	ft->tail_mask = (vlan ? 0xffffULL : 0) | 0xffULL << 32 |
+	    (t != TRACK_IP ? 0xffULL << 40 : 0) | (full ? 0xffULL << 48 : 0);
 }
 
 struct flowtable *
@@ -415,22 +419,43 @@ endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 	return (unsigned)(u > v) | ((unsigned)(u == v) & (unsigned)(ap > bp));
 }
 
+/* Whether struct packet lays out the key's tail fields as rkey does. */
+#define PKT_TAIL_LIKE_KEY						\
+	(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&			\
+	offsetof(struct packet, dport) == offsetof(struct packet, sport) + 2 && \
+	offsetof(struct packet, af) == offsetof(struct packet, vlan) + 4 && \
+	offsetof(struct packet, proto) == offsetof(struct packet, vlan) + 5 && \
+	offsetof(struct packet, tos) == offsetof(struct packet, vlan) + 6 && \
+	offsetof(struct packet, vlan) + 8 <= sizeof(struct packet))
+
+/* Where the hash bits go in the key's last word. */
+#define HASH_BITS(h)							\
+	(((uint64_t)(h) & 0xffff) << 16 | ((uint64_t)(h) >> 16 & 0xff) << 56)
+
 /*
- * The key's last 16 bytes as two words in memory order: ports and
- * ifindex, then vlan, proto, tos, af and (left zero) the hash bytes.  The
- * fields the tracking level ignores are masked off.
+ * The key's last 16 bytes as two words in memory order (little-endian):
+ * ports and ifindex, then vlan, af, proto, tos, with the hash bytes zero.
+ * The fields the tracking level ignores are masked off.
  */
 static inline void
 key_tail(const struct flowtable *ft, const struct packet *p, unsigned swap,
     uint64_t *w0, uint64_t *w1)
 {
-	uint32_t ports = ((uint32_t)p->sport | (uint32_t)p->dport << 16) &
-	    ft->port_mask;
+	uint32_t ports;
 
+	if (PKT_TAIL_LIKE_KEY) {
+		memcpy(&ports, &p->sport, 4);
+		memcpy(w1, &p->vlan, 8);
+		*w1 &= ft->tail_mask;
+	} else {
+		ports = (uint32_t)p->sport | (uint32_t)p->dport << 16;
+		*w1 = ((uint64_t)p->vlan | (uint64_t)p->af << 32 |
+		    (uint64_t)p->proto << 40 | (uint64_t)p->tos << 48) &
+		    ft->tail_mask;
+	}
+	ports &= ft->port_mask;
 	ports = ports >> (16 * swap) | ports << (16 * swap);
 	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
-	*w1 = (((uint64_t)p->vlan | (uint64_t)p->proto << 16 |
-	    (uint64_t)p->tos << 24) & ft->tail_mask) | (uint64_t)p->af << 32;
 }
 
 /* Store the tail words and the hash's low bits into the key. */
@@ -438,7 +463,7 @@ static inline void
 key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1, uint32_t h)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w1 |= (uint64_t)(h & HASH_KEPT) << 40;
+	w1 |= HASH_BITS(h);
 	memcpy(k->port, &w0, 8);
 	memcpy(&k->vlan, &w1, 8);
 #else
@@ -446,12 +471,12 @@ key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1, uint32_t h)
 	k->port[1] = (uint16_t)(w0 >> 16);
 	k->ifindex = (uint32_t)(w0 >> 32);
 	k->vlan = (uint16_t)w1;
-	k->proto = (uint8_t)(w1 >> 16);
-	k->tos = (uint8_t)(w1 >> 24);
 	k->af = (uint8_t)(w1 >> 32);
+	k->proto = (uint8_t)(w1 >> 40);
+	k->tos = (uint8_t)(w1 >> 48);
 	k->hash[0] = (uint8_t)h;
 	k->hash[1] = (uint8_t)(h >> 8);
-	k->hash[2] = (uint8_t)(h >> 16);
+	k->hash2 = (uint8_t)(h >> 16);
 #endif
 }
 
@@ -476,16 +501,19 @@ static uint32_t
 key_siphash(const struct flowtable *ft, const struct rkey *k,
     const uint8_t *mac)
 {
-	uint8_t buf[offsetof(struct rkey, af) + 12];
+	uint8_t buf[offsetof(struct rkey, hash) + 2 + 12];
 	uint64_t w[5];
 	uint32_t a0, a1, tail;
 
+	/* vlan, proto, tos */
+	tail = (uint32_t)k->vlan | (uint32_t)k->proto << 16 |
+	    (uint32_t)k->tos << 24;
 	if (ft->mac_off) {
-		memcpy(buf, k, offsetof(struct rkey, af));
-		memcpy(buf + offsetof(struct rkey, af), mac, 12);
+		memcpy(buf, k, offsetof(struct rkey, hash));
+		memcpy(buf + offsetof(struct rkey, hash), &k->proto, 2);
+		memcpy(buf + offsetof(struct rkey, hash) + 2, mac, 12);
 		return (uint32_t)siphash13(ft->hashkey, buf, sizeof(buf));
 	}
-	memcpy(&tail, &k->vlan, sizeof(tail));		/* vlan, proto, tos */
 	if (k->af == 4) {
 		memcpy(&a0, k->addr[0], 4);
 		memcpy(&a1, k->addr[1], 4);
@@ -532,7 +560,7 @@ rec_aeshash(const struct flowtable *ft, const struct rkey *k,
 	memcpy(&w0, k->port, 8);
 	memcpy(&w1, &k->vlan, 8);
 	return key_aeshash(ft, k->addr[0], k->addr[1], w0,
-	    w1 & ~((uint64_t)HASH_KEPT << 40), m);
+	    w1 & ~HASH_BITS(HASH_KEPT), m);
 }
 #endif
 
@@ -555,7 +583,7 @@ rec_bucket(const struct flowtable *ft, const struct rec *r)
 
 	if (ft->mask <= HASH_KEPT)
 		return ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
-		    (uint32_t)h[2] << 16) & ft->mask;
+		    (uint32_t)r->key.hash2 << 16) & ft->mask;
 	return key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask;
 }
 
@@ -589,7 +617,7 @@ key_equal(const struct flowtable *ft, const struct rec *r,
 	return ft->mac_off == 0 || memcmp(rec_mac(ft, r), mac, 12) == 0;
 }
 
-static enum flow_class
+static inline enum flow_class
 flow_classify(const struct flowtable *ft, const struct rec *r)
 {
 	uint8_t f0 = r->tcp_flags[0], f1 = r->tcp_flags[1];
@@ -745,21 +773,23 @@ rec_alloc(struct flowtable *ft)
 }
 
 /*
- * Whether a flow must leave before a packet at offset d joins it: its idle
- * or active timeout has passed, the packet is beyond the reach of 32-bit
- * offsets, or a packet counter is full.
+ * Whether a flow whose latest packet is at offset last must leave before
+ * a packet at offset d joins it: its idle or active timeout has passed,
+ * the packet is beyond the reach of 32-bit offsets, or a packet counter
+ * is full.
  */
 static inline __attribute__((always_inline)) int
 rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
-    int side, enum expiry_reason *why)
+    int32_t last, int side, enum expiry_reason *why)
 {
-	if ((int64_t)rec_last(r) + ft->cfg.idle_ms[r->cls] <= d) {
+	if ((int64_t)last + ft->cfg.idle_ms[r->cls] <= d) {
 		*why = idle_reason[r->cls];
 		return 1;
 	}
 	*why = EXP_ACTIVE;
 	return (int64_t)rec_first(r) + (int64_t)ft->cfg.maxlife_ms <= d ||
-	    d > OFF_MAX || d < -OFF_MAX || r->packets[side] == UINT32_MAX;
+	    (uint64_t)d + OFF_MAX > 2 * (uint64_t)OFF_MAX ||
+	    r->packets[side] == UINT32_MAX;
 }
 
 /* A packet's key, side and bucket, worked out ahead of its turn. */
@@ -863,7 +893,8 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	if (idx != 0) {
 		idx--;
 		d = (int64_t)pkt->ts_ms - (int64_t)r->base_ms;
-		if (rec_due(ft, r, d, side, &why)) {
+		last = rec_last(r);
+		if (rec_due(ft, r, d, last, side, &why)) {
 			rec_release(ft, idx, 1, why);
 			idx = NIL;
 		}
@@ -873,7 +904,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	if (idx == NIL) {
 		idx = flow_create(ft, pkt, a);
 		r = rec_at(ft, idx);
-		off = 0;
+		last = 0;
 	} else {
 		off = (int32_t)d;
 		if (off < r->first[side]) {
@@ -884,6 +915,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 		}
 		if (off > r->last[side])
 			r->last[side] = off;
+		last = off > last ? off : last;
 	}
 
 	/* Only a TCP flag not seen before can change the flow's class. */
@@ -898,7 +930,6 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	ft->stats.octets_by_proto[pkt->proto] += pkt->octets;
 
 	cls = newflags ? flow_classify(ft, r) : r->cls;
-	last = rec_last(r);
 	if (cls != r->cls || (int64_t)last - r->stamp >= RESTAMP_MS)
 		flow_restamp(ft, idx, cls, last);
 }
