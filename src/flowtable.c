@@ -949,9 +949,12 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 
 	swap = endpoint_after(p->src, p->dst, p->sport & ft->port_mask,
 	    p->dport & ft->port_mask);
-	/* Arithmetic, not a branch: the swap is unpredictable. */
-	lo = p->src + 16 * swap;
-	hi = p->dst - 16 * swap;
+	/*
+	 * Arithmetic, not a branch: the swap is unpredictable.  Offsets from
+	 * the packet itself, as dst is not within src's bounds.
+	 */
+	lo = (const uint8_t *)p + offsetof(struct packet, src) + 16 * swap;
+	hi = (const uint8_t *)p + offsetof(struct packet, dst) - 16 * swap;
 	memcpy(a->key.addr[0], lo, 16);
 	memcpy(a->key.addr[1], hi, 16);
 	key_tail(ft, p, swap, &w0, &w1);
