@@ -81,8 +81,9 @@ struct rkey {
  */
 struct rec {
 	uint32_t	hnext;		/* hash chain or free list */
-	uint32_t	next[2];	/* [L_IDLE], [L_ACTIVE] */
-	uint32_t	prev[2];
+	uint32_t	anext;		/* active list; idle links: ilink */
+	uint32_t	aprev;
+	uint32_t	spare[2];
 	int32_t		stamp;		/* idle list order, <= last packet */
 	uint64_t	base_ms;	/* first packet when the flow began */
 	int32_t		first[2];	/* per side, ms from base_ms */
@@ -107,6 +108,18 @@ struct flist {
 	uint32_t	tail;
 };
 
+/*
+ * A flow's idle-list links, apart from its record: expiry walks an idle
+ * list from its head, and links in the records made each step a miss that
+ * waited for the one before.  In an array of their own (8 bytes a flow)
+ * the walk mostly hits the cache, and the records it reaches are fetched
+ * together.
+ */
+struct ilink {
+	uint32_t	next;
+	uint32_t	prev;
+};
+
 struct flowtable {
 	struct flowtable_config	 cfg;
 	struct flowtable_stats	 stats;
@@ -117,6 +130,7 @@ struct flowtable {
 	size_t			 mac_off;	/* 0: no MACs in the key */
 	size_t			 mpls_off;
 	uint32_t		*buckets;	/* record index + 1, 0: empty */
+	struct ilink		*ilink;		/* per record */
 	uint32_t		 mask;
 	uint32_t		 free_head;
 	uint32_t		 unused;	/* records never handed out */
@@ -210,19 +224,33 @@ rec_order(const struct rec *r, int which)
 	return rec_abs(r, which == L_IDLE ? r->stamp : rec_first(r));
 }
 
+/* A record's links on one of its lists; which is constant where inlined. */
+static inline uint32_t *
+link_next(const struct flowtable *ft, uint32_t idx, int which)
+{
+	return which == L_IDLE ? &ft->ilink[idx].next : &rec_at(ft, idx)->anext;
+}
+
+static inline uint32_t *
+link_prev(const struct flowtable *ft, uint32_t idx, int which)
+{
+	return which == L_IDLE ? &ft->ilink[idx].prev : &rec_at(ft, idx)->aprev;
+}
+
 static void
 list_remove(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
 {
-	struct rec *r = rec_at(ft, idx);
+	uint32_t next = *link_next(ft, idx, which);
+	uint32_t prev = *link_prev(ft, idx, which);
 
-	if (r->prev[which] != NIL)
-		rec_at(ft, r->prev[which])->next[which] = r->next[which];
+	if (prev != NIL)
+		*link_next(ft, prev, which) = next;
 	else
-		l->head = r->next[which];
-	if (r->next[which] != NIL)
-		rec_at(ft, r->next[which])->prev[which] = r->prev[which];
+		l->head = next;
+	if (next != NIL)
+		*link_prev(ft, next, which) = prev;
 	else
-		l->tail = r->prev[which];
+		l->tail = prev;
 }
 
 /*
@@ -233,45 +261,43 @@ static __attribute__((noinline)) void
 list_insert_search(struct flowtable *ft, struct flist *l, int which,
     uint32_t idx)
 {
-	struct rec *r = rec_at(ft, idx), *p;
-	uint64_t t = rec_order(r, which);
-	uint32_t after = l->tail;
+	uint64_t t = rec_order(rec_at(ft, idx), which);
+	uint32_t after = l->tail, next;
 
-	while (after != NIL && rec_order(p = rec_at(ft, after), which) > t)
-		after = p->prev[which];
-	r->prev[which] = after;
+	while (after != NIL && rec_order(rec_at(ft, after), which) > t)
+		after = *link_prev(ft, after, which);
+	*link_prev(ft, idx, which) = after;
 	if (after == NIL) {
-		r->next[which] = l->head;
+		next = l->head;
 		l->head = idx;
 	} else {
-		p = rec_at(ft, after);
-		r->next[which] = p->next[which];
-		p->next[which] = idx;
+		next = *link_next(ft, after, which);
+		*link_next(ft, after, which) = idx;
 	}
-	if (r->next[which] == NIL)
+	*link_next(ft, idx, which) = next;
+	if (next == NIL)
 		l->tail = idx;
 	else
-		rec_at(ft, r->next[which])->prev[which] = idx;
+		*link_prev(ft, next, which) = idx;
 }
 
 /* The common case inline: the record goes at the tail. */
 static inline void
 list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
 {
-	struct rec *r = rec_at(ft, idx);
 	uint32_t tail = l->tail;
 
-	if (tail != NIL &&
-	    rec_order(rec_at(ft, tail), which) > rec_order(r, which)) {
+	if (tail != NIL && rec_order(rec_at(ft, tail), which) >
+	    rec_order(rec_at(ft, idx), which)) {
 		list_insert_search(ft, l, which, idx);
 		return;
 	}
-	r->prev[which] = tail;
-	r->next[which] = NIL;
+	*link_prev(ft, idx, which) = tail;
+	*link_next(ft, idx, which) = NIL;
 	if (tail == NIL)
 		l->head = idx;
 	else
-		rec_at(ft, tail)->next[which] = idx;
+		*link_next(ft, tail, which) = idx;
 	l->tail = idx;
 }
 
@@ -345,7 +371,8 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	 */
 	ft->pool = aligned_alloc(64, (poolsize + 63) & ~(size_t)63);
 	ft->buckets = calloc(nbuckets, sizeof(*ft->buckets));
-	if (ft->pool == NULL || ft->buckets == NULL)
+	ft->ilink = calloc(cfg->max_flows, sizeof(*ft->ilink));
+	if (ft->pool == NULL || ft->buckets == NULL || ft->ilink == NULL)
 		goto fail;
 	ft->free_head = NIL;
 	for (i = 0; i < FC_NCLASS; i++)
@@ -373,6 +400,7 @@ flowtable_free(struct flowtable *ft)
 		return;
 	free(ft->pool);
 	free(ft->buckets);
+	free(ft->ilink);
 	free(ft);
 }
 
@@ -716,10 +744,10 @@ rec_release(struct flowtable *ft, uint32_t idx, int export,
 static void
 rec_prefetch_release(const struct flowtable *ft, const struct rec *r)
 {
-	if (r->prev[L_ACTIVE] != NIL)
-		__builtin_prefetch(rec_at(ft, r->prev[L_ACTIVE]), 1);
-	if (r->next[L_ACTIVE] != NIL)
-		__builtin_prefetch(rec_at(ft, r->next[L_ACTIVE]), 1);
+	if (r->aprev != NIL)
+		__builtin_prefetch(rec_at(ft, r->aprev), 1);
+	if (r->anext != NIL)
+		__builtin_prefetch(rec_at(ft, r->anext), 1);
 	__builtin_prefetch(&ft->buckets[rec_bucket(ft, r)], 1);
 }
 
@@ -739,7 +767,7 @@ rec_lru(const struct flowtable *ft)
 		for (idx = ft->idle[i].head, k = 0; idx != NIL && k < LRU_SCAN;
 		    idx = next, k++) {
 			r = rec_at(ft, idx);
-			next = r->next[L_IDLE];
+			next = ft->ilink[idx].next;
 			if (rec_abs(r, r->stamp) >= best_ms)
 				break;
 			last = rec_abs(r, rec_last(r));
@@ -1060,40 +1088,41 @@ flowtable_account(struct flowtable *ft, const struct packet *pkt)
 }
 
 /*
- * The flows of one idle list due at now_ms.  They are gathered a few at
- * a time and their neighbours fetched before any is released, so the
- * misses of a large table overlap.
+ * The flows of one idle list due at now_ms.  The links ahead are read
+ * first and their records fetched together, then checked in list order,
+ * and the due ones' neighbours fetched before any is released, so the
+ * misses of a large table overlap instead of following one another.
  */
 static uint32_t
 expire_class(struct flowtable *ft, int cls, uint64_t now_ms)
 {
-	uint32_t due[EXPIRE_AHEAD], n = 0, m, k, idx, timeout;
+	uint32_t ahead[EXPIRE_AHEAD], due[EXPIRE_AHEAD], n = 0, m, k, d, i, idx;
+	uint32_t timeout = ft->cfg.idle_ms[cls];
 	const struct rec *r;
-	int more = 1;
 
-	timeout = ft->cfg.idle_ms[cls];
 	idx = ft->idle[cls].head;
-	while (more) {
-		for (m = 0; m < EXPIRE_AHEAD; idx = r->next[L_IDLE]) {
-			if (idx == NIL) {
-				more = 0;
+	for (;;) {
+		for (m = 0; m < EXPIRE_AHEAD && idx != NIL; m++) {
+			ahead[m] = idx;
+			__builtin_prefetch(rec_at(ft, idx));
+			idx = ft->ilink[idx].next;
+		}
+		for (k = d = 0; k < m; k++) {
+			r = rec_at(ft, ahead[k]);
+			if (rec_abs(r, r->stamp) + timeout > now_ms)
 				break;
-			}
-			r = rec_at(ft, idx);
-			if (rec_abs(r, r->stamp) + timeout > now_ms) {
-				more = 0;
-				break;
-			}
 			/* Stamped long enough ago, but maybe busy since. */
 			if (rec_abs(r, rec_last(r)) + timeout <= now_ms) {
 				rec_prefetch_release(ft, r);
-				due[m++] = idx;
+				due[d++] = ahead[k];
 			}
 		}
-		/* idx is not among them: it stays valid as they go. */
-		for (k = 0; k < m; k++)
-			rec_release(ft, due[k], 1, idle_reason[cls]);
-		n += m;
+		/* idx is none of them: it stays valid as they go. */
+		for (i = 0; i < d; i++)
+			rec_release(ft, due[i], 1, idle_reason[cls]);
+		n += d;
+		if (m < EXPIRE_AHEAD || k < m)
+			break;
 	}
 	return n;
 }
@@ -1131,7 +1160,7 @@ release_all(struct flowtable *ft, int export)
 
 	idx = scan ? 0 : ft->active.head;
 	for (; scan ? idx < ft->unused : idx != NIL;
-	    idx = scan ? idx + 1 : r->next[L_ACTIVE]) {
+	    idx = scan ? idx + 1 : r->anext) {
 		r = rec_at(ft, idx);
 		if (r->cls == CLS_FREE)
 			continue;
@@ -1181,7 +1210,7 @@ flowtable_foreach(const struct flowtable *ft,
 	uint32_t idx, next;
 
 	for (idx = ft->active.head; idx != NIL; idx = next) {
-		next = rec_at(ft, idx)->next[L_ACTIVE];
+		next = rec_at(ft, idx)->anext;
 		fn(arg, rec_flow(ft, rec_at(ft, idx), &fb));
 	}
 }
