@@ -45,6 +45,11 @@ probe_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * The probe's clock.  The exporter's follows it when records can leave:
+ * before a batch is accounted, at expiry and per PSAMP packet, so a
+ * replay pays no call per packet for it.
+ */
 static void
 advance_clock(struct probe *p, uint64_t now_ms)
 {
@@ -57,6 +62,7 @@ advance_clock(struct probe *p, uint64_t now_ms)
 static void
 probe_flush(struct probe *p)
 {
+	exporter_set_clock(p->ex, p->now_ms);
 	flowtable_account_batch(p->ft, p->batch, p->nbatch);
 	p->nbatch = 0;
 }
@@ -65,7 +71,6 @@ void
 probe_expire(struct probe *p, int all)
 {
 	probe_flush(p);
-	exporter_set_clock(p->ex, p->now_ms);
 	if (all)
 		flowtable_expire_all(p->ft);
 	else
@@ -75,15 +80,26 @@ probe_expire(struct probe *p, int all)
 	    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
 }
 
+/* Rare outcomes of a packet, kept out of on_packet's straight line. */
+static __attribute__((noinline)) void
+count_notes(struct probe *p, uint32_t notes)
+{
+	int n;
+
+	for (n = 0; notes != 0; notes >>= 1, n++)
+		if (notes & 1)
+			p->decode_notes[n]++;
+}
+
 static void
 on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
     int dlt, uint32_t ifindex)
 {
 	struct probe *p = arg;
-	struct packet *pkt = &p->batch[p->nbatch];
+	struct packet *pkt;
 	enum decode_result r;
-	uint32_t notes;
-	int n;
+	uint32_t caplen, wirelen;
+	uint64_t ts;
 
 	if (h == NULL) {	/* the capture's batch is done */
 		probe_flush(p);
@@ -95,35 +111,47 @@ on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
 		p->packets_unsampled++;
 		return;
 	}
-	/* Rounded to the millisecond, as collectors store it. */
-	pkt->ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
-	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
-	r = decode_packet(dlt, data, h->caplen, h->len, pkt);
-	if (r != DECODE_OK) {
-		p->decode_drops[r]++;
-		p->totals.ignored_packets++;
-		return;
+	pkt = &p->batch[p->nbatch];
+	caplen = h->caplen;
+	wirelen = h->len > caplen ? h->len : caplen;
+	if (dlt != DLT_EN10MB || decode_fast_ether(data, caplen, wirelen,
+	    pkt) != DECODE_OK) {
+		r = decode_packet_general(dlt, data, caplen, wirelen, pkt);
+		if (r != DECODE_OK) {
+			p->decode_drops[r]++;
+			p->totals.ignored_packets++;
+			return;
+		}
+		if (pkt->notes != 0)
+			count_notes(p, pkt->notes);
 	}
-	for (notes = pkt->notes, n = 0; notes != 0; notes >>= 1, n++)
-		if (notes & 1)
-			p->decode_notes[n]++;
 	if (pkt->ifindex == 0)
 		pkt->ifindex = ifindex;
-	if (pkt->ts_ms > p->now_ms) {
-		if (p->now_ms == 0)
-			p->next_expiry_ms = pkt->ts_ms +
+	/* Rounded to the millisecond, as collectors store it. */
+	ts = (uint64_t)h->ts.tv_sec * 1000 +
+	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
+	pkt->ts_ms = ts;
+	if (ts > p->now_ms) {
+		if (p->now_ms == 0) {
+			p->next_expiry_ms = ts +
 			    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
-		advance_clock(p, pkt->ts_ms);
-		if (p->now_ms >= p->next_expiry_ms) {
+			/* The export uptime counts from the first packet. */
+			exporter_set_clock(p->ex, ts);
+		}
+		p->now_ms = ts;
+		if (ts >= p->next_expiry_ms) {
 			/* Expiry accounts the packets before this one. */
 			probe_expire(p, 0);
 			p->batch[0] = *pkt;
 			pkt = &p->batch[0];
 		}
 	}
-	if (p->cfg.psamp)
+	if (p->cfg.psamp) {
+		/* The record copies MACs and labels whether present or not. */
+		decode_clear_absent(pkt);
+		exporter_set_clock(p->ex, p->now_ms);
 		exporter_packet(p->ex, pkt);	/* a record per packet */
-	else if (++p->nbatch == PROBE_BATCH)
+	} else if (++p->nbatch == PROBE_BATCH)
 		probe_flush(p);
 }
 
@@ -333,6 +361,7 @@ probe_reload(struct probe *p, char *err, size_t errlen)
 		exporter_set_clock(ex, p->now_ms);
 		exporter_set_probe_totals(ex, &p->totals);
 		/* A TCP/SCTP backlog gets its bounded drain, as at exit. */
+		exporter_set_clock(p->ex, p->now_ms);
 		exporter_finish(p->ex);
 		exporter_carry_stats(ex, p->ex);
 		flowtable_set_export(p->ft, exporter_flow_expired, ex);
