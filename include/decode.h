@@ -80,6 +80,8 @@ struct packet {
 	uint8_t		src_mac[6];	/* has_mac */
 	uint8_t		dst_mac[6];
 	uint32_t	mpls[DECODE_MAX_MPLS];	/* the first nmpls entries */
+	/* 128 bytes: a batch is indexed by a shift, a packet spans two lines. */
+	uint8_t		pad[8];
 };
 
 /* Return 1 when the decoder can read packets of this pcap DLT. */
