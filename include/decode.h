@@ -80,7 +80,7 @@ struct packet {
 	uint8_t		src_mac[6];	/* has_mac */
 	uint8_t		dst_mac[6];
 	uint32_t	mpls[DECODE_MAX_MPLS];	/* the first nmpls entries */
-	/* 128 bytes: a batch is indexed by a shift, a packet spans two lines. */
+	/* 128 bytes: a batch is indexed by a shift, a packet is two lines. */
 	uint8_t		pad[8];
 };
 

@@ -61,7 +61,7 @@ struct capture {
 	char			*file_buf;	/* stdio buffer of a replay */
 	int			 rfd;		/* a replay read here, or -1 */
 	const uint8_t		*rbuf;		/* the records: rmem or map */
-	uint8_t			*rmem;		/* read() buffer, unless mapped */
+	uint8_t			*rmem;		/* read() buffer if not mapped */
 	void			*map;		/* the whole file, or NULL */
 	size_t			 maplen;
 	size_t			 mapfree;	/* map released below this */
@@ -290,7 +290,8 @@ rfile_dispatch(struct capture *c, int max)
 		f->caplen = rh[2] < snap ? rh[2] : snap;
 		f->len = rh[3];
 		usec = nsec ? rh[1] / 1000 : rh[1];
-		f->ts_ms = (uint64_t)rh[0] * 1000 + ((uint64_t)usec + 500) / 1000;
+		f->ts_ms = (uint64_t)rh[0] * 1000 +
+		    ((uint64_t)usec + 500) / 1000;
 		if (filter && !rfile_filter(c, f, rh))
 			continue;
 		n++;
@@ -300,7 +301,7 @@ rfile_dispatch(struct capture *c, int max)
 		}
 		continue;
 more:
-		/* The record runs past the bytes at hand: read on, or it's cut. */
+		/* The record runs past the bytes at hand: read on, or cut. */
 		if (!c->reof) {
 			/* Reading moves the buffer the frames point into. */
 			rfile_deliver(c, fr, k);

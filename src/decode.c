@@ -1,6 +1,8 @@
 /*
  * Packet decoder.  Every read of packet memory goes through struct cursor,
  * so a frame cut anywhere yields a named reason, never a read past caplen.
+ * (The fast path for common frames, in decode.h, instead checks the frame's
+ * length once against the fixed offsets it reads.)
  */
 #include <stddef.h>
 #include <string.h>
@@ -650,8 +652,8 @@ decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 
 	if (wirelen < caplen)
 		wirelen = caplen;
-	if (dlt == DLT_EN10MB &&
-	    (r = decode_fast_ether(data, caplen, wirelen, pkt)) != DECODE_FAST_NO)
+	if (dlt == DLT_EN10MB && (r = decode_fast_ether(data, caplen,
+	    wirelen, pkt)) != DECODE_FAST_NO)
 		return r;
 	return decode_packet_general(dlt, data, caplen, wirelen, pkt);
 }
