@@ -8,6 +8,7 @@
  *
  * Input: one selector byte (see fuzz.h), then the captured frame.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,29 @@ check_sane(const struct packet *p, uint32_t caplen, uint32_t wirelen,
 		    "later fragments carry no ports");
 }
 
+/* The fast path decodes a frame exactly as the general decoder does. */
+static void
+check_same_as_general(int dlt, const uint8_t *frame, uint32_t caplen,
+    uint32_t wirelen, enum decode_result r, const struct packet *p)
+{
+	struct packet g;
+
+	/* Stale bytes where the decoder writes nothing must not matter. */
+	memset(&g, 0x5a, sizeof(g));
+	g.ts_ms = p->ts_ms;
+	check(decode_packet_general(dlt, frame, caplen, wirelen, &g) == r,
+	    "fast path and general decoder give the same result");
+	if (r != DECODE_OK)
+		return;
+	check(memcmp(p, &g, offsetof(struct packet, src_mac)) == 0,
+	    "fast path and general decoder give the same fields");
+	check(!p->has_mac || (memcmp(p->src_mac, g.src_mac, 6) == 0 &&
+	    memcmp(p->dst_mac, g.dst_mac, 6) == 0),
+	    "fast path and general decoder give the same MACs");
+	check(memcmp(p->mpls, g.mpls, p->nmpls * sizeof(p->mpls[0])) == 0,
+	    "fast path and general decoder give the same labels");
+}
+
 static void
 check_accounting(int all)
 {
@@ -288,6 +312,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(decode_reason_name(r) != NULL, "decode result named");
 	if (r == DECODE_OK)
 		check_sane(&pkt, caplen, wirelen, ts);
+	check_same_as_general(dlt, data + 1, caplen, wirelen, r, &pkt);
 
 	for (i = 0; i < NTABLES; i++) {
 		flowtable_expire(S.t[i].ft, S.now_ms);

@@ -14,9 +14,21 @@
 struct event_base;
 struct capture;
 
-/* Called per packet, then with h and data NULL when a batch is done. */
-typedef void (*capture_packet_fn)(void *arg, const struct pcap_pkthdr *h,
-		    const uint8_t *data, int dlt, uint32_t ifindex);
+/* One captured frame. */
+struct capture_frame {
+	const uint8_t	*data;
+	uint64_t	 ts_ms;		/* capture time, rounded to the ms */
+	uint32_t	 caplen;	/* bytes at data */
+	uint32_t	 len;		/* length on the wire */
+};
+
+/*
+ * Called with frames as they are read (a replay hands over many at once,
+ * a live capture one), then with f NULL when a batch is done.  The frames
+ * are valid only during the call.
+ */
+typedef void (*capture_packet_fn)(void *arg, const struct capture_frame *f,
+		    unsigned n, int dlt, uint32_t ifindex);
 /* End of a replay; error is NULL or why the file could not be read on. */
 typedef void (*capture_eof_fn)(void *arg, struct capture *c,
 		    const char *error);

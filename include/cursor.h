@@ -1,7 +1,8 @@
 /*
  * Bounds-checked reader for untrusted packet bytes.  Every read of packet
- * memory in the decoder goes through these functions; each returns -1 and
- * leaves the cursor unchanged when fewer bytes remain than asked for.
+ * memory in the general decoder goes through these functions; each returns
+ * -1 and leaves the cursor unchanged when fewer bytes remain than asked
+ * for.  (decode_fast_ether() checks the length once for its fixed offsets.)
  */
 #ifndef CURSOR_H
 #define CURSOR_H

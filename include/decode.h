@@ -7,6 +7,7 @@
 #define DECODE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define DECODE_MAX_MPLS		10
 
@@ -50,6 +51,12 @@ enum decode_note {
 #define PKT_FRAG_FIRST	1	/* offset 0, more fragments follow */
 #define PKT_FRAG_LATER	2	/* offset > 0: no transport header */
 
+/*
+ * One decoded packet.  The decoder sets every field from octets to notes
+ * for each packet; the MACs and the label stack after them are written
+ * only when has_mac and nmpls say so, and hold stale bytes otherwise:
+ * read them only under those flags (or see decode_clear_absent()).
+ */
 struct packet {
 	uint64_t	ts_ms;		/* capture time, ms since the epoch */
 	uint32_t	octets;		/* IP datagram length on the wire */
@@ -68,10 +75,13 @@ struct packet {
 	uint8_t		egress;		/* 1: the capture saw it leave */
 	uint8_t		nmpls;
 	uint8_t		has_mac;
-	uint8_t		src_mac[6];
-	uint8_t		dst_mac[6];
-	uint32_t	mpls[DECODE_MAX_MPLS];	/* label stack entries */
 	uint32_t	notes;		/* bit per enum decode_note */
+	/* Valid only when flagged; not cleared per packet. */
+	uint8_t		src_mac[6];	/* has_mac */
+	uint8_t		dst_mac[6];
+	uint32_t	mpls[DECODE_MAX_MPLS];	/* the first nmpls entries */
+	/* 128 bytes: a batch is indexed by a shift, a packet is two lines. */
+	uint8_t		pad[8];
 };
 
 /* Return 1 when the decoder can read packets of this pcap DLT. */
@@ -86,5 +96,154 @@ const char	*decode_note_name(enum decode_note n);
  */
 enum decode_result decode_packet(int dlt, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen, struct packet *pkt);
+/*
+ * The same without the fast path for common frames: what decode_packet
+ * must agree with, field for field (the fuzz target checks it).
+ */
+enum decode_result decode_packet_general(int dlt, const uint8_t *data,
+		    uint32_t caplen, uint32_t wirelen, struct packet *pkt);
+
+/* Zero the MACs and labels a packet doesn't have, for whole-struct readers. */
+static inline void
+decode_clear_absent(struct packet *pkt)
+{
+	unsigned i;
+
+	if (!pkt->has_mac) {
+		memset(pkt->src_mac, 0, sizeof(pkt->src_mac));
+		memset(pkt->dst_mac, 0, sizeof(pkt->dst_mac));
+	}
+	for (i = pkt->nmpls; i < DECODE_MAX_MPLS; i++)
+		pkt->mpls[i] = 0;
+}
+
+/*
+ * The fast path of decode_packet, inline so the per-packet loop can take
+ * it without a call.  Most frames are Ethernet, at most one 802.1Q tag,
+ * an IPv4 header without options or fragmentation or an IPv6 header
+ * without extensions, and a whole TCP, UDP or ICMP header.  Those are
+ * decoded at fixed offsets once the frame's length has been checked
+ * against what the headers need.  Anything else, and every frame the
+ * general decoder would drop or note, returns DECODE_FAST_NO before any
+ * field is trusted, and decode_packet_general() starts the frame over.
+ * wirelen must be at least caplen.
+ */
+#define DECODE_FAST_NO	DECODE_NREASONS
+
+static inline uint16_t
+decode_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * Ports (ICMP: type and code) and TCP flags from th, which has room bytes
+ * of transport header inside both the capture and the IP length; -1 when
+ * the header is cut, which the general decoder notes.
+ */
+static inline int
+decode_fast_l4(const uint8_t *th, uint32_t room, uint8_t proto,
+    uint32_t *ports, uint8_t *flags)
+{
+	switch (proto) {
+	case 6:		/* TCP: ports and the flags byte */
+		if (room < 14)
+			return -1;
+		*flags = th[13];
+		break;
+	case 17:	/* UDP */
+	case 132:	/* SCTP */
+		if (room < 4)
+			return -1;
+		break;
+	case 1:		/* ICMP */
+	case 58:	/* ICMPv6 */
+		if (room < 2)
+			return -1;
+		*ports = decode_rd16(th);
+		return 0;
+	default:
+		return 0;
+	}
+	*ports = (uint32_t)decode_rd16(th) << 16 | decode_rd16(th + 2);
+	return 0;
+}
+
+static inline enum decode_result
+decode_fast_ether(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
+    struct packet *pkt)
+{
+	const uint8_t *ip;
+	uint32_t l2 = 14, len, room, ports = 0;
+	uint16_t type, vlan = 0;
+	uint8_t flags = 0, proto;
+
+	/* The shortest frame taken: Ethernet, IPv4, a 2-byte ICMP header. */
+	if (caplen < 14 + 20 + 2)
+		return DECODE_FAST_NO;
+	type = decode_rd16(d + 12);
+	if (type == 0x8100) {		/* one 802.1Q tag */
+		vlan = decode_rd16(d + 14) & 0x0fff;
+		type = decode_rd16(d + 16);
+		l2 = 18;
+	}
+	ip = d + l2;
+	/* wirelen >= caplen > l2 + the IP header: no subtraction wraps. */
+	if (type == 0x0800) {
+		if (caplen < l2 + 20 || ip[0] != 0x45)
+			return DECODE_FAST_NO;
+		len = decode_rd16(ip + 2);
+		proto = ip[9];
+		/* Fragments, short or zero lengths: noted or dropped. */
+		if ((decode_rd16(ip + 6) & 0x3fff) || len < 20 ||
+		    len > wirelen - l2)
+			return DECODE_FAST_NO;
+		room = (caplen - l2 < len ? caplen - l2 : len) - 20;
+		if (decode_fast_l4(ip + 20, room, proto, &ports, &flags))
+			return DECODE_FAST_NO;
+		memcpy(pkt->src, ip + 12, 4);
+		memset(pkt->src + 4, 0, 12);
+		memcpy(pkt->dst, ip + 16, 4);
+		memset(pkt->dst + 4, 0, 12);
+		pkt->octets = len;
+		pkt->af = 4;
+		pkt->tos = ip[1];
+	} else if (type == 0x86dd) {
+		if (caplen < l2 + 40 || ip[0] >> 4 != 6)
+			return DECODE_FAST_NO;
+		proto = ip[6];
+		switch (proto) {
+		case 0: case 43: case 44: case 51: case 60:
+			return DECODE_FAST_NO;	/* extension headers */
+		}
+		len = decode_rd16(ip + 4);
+		if (len + 40 > wirelen - l2)
+			return DECODE_FAST_NO;
+		room = caplen - l2 - 40 < len ? caplen - l2 - 40 : len;
+		if (decode_fast_l4(ip + 40, room, proto, &ports, &flags))
+			return DECODE_FAST_NO;
+		memcpy(pkt->src, ip + 8, 16);
+		memcpy(pkt->dst, ip + 24, 16);
+		pkt->octets = len + 40;
+		pkt->af = 6;
+		pkt->tos = (uint8_t)(ip[0] << 4 | ip[1] >> 4);
+	} else
+		return DECODE_FAST_NO;
+	pkt->proto = proto;
+	pkt->sport = (uint16_t)(ports >> 16);
+	pkt->dport = (uint16_t)ports;
+	pkt->tcp_flags = flags;
+	memcpy(pkt->dst_mac, d, 6);
+	memcpy(pkt->src_mac, d + 6, 6);
+	pkt->ifindex = 0;
+	pkt->vlan = vlan;
+	pkt->inner_vlan = 0;
+	pkt->frag = PKT_FRAG_NONE;
+	pkt->egress = 0;
+	pkt->nmpls = 0;
+	pkt->has_mac = 1;
+	pkt->notes = 0;
+	return DECODE_OK;
+}
 
 #endif /* DECODE_H */

@@ -4,11 +4,14 @@
  * re-arms itself, so one event loop serves both.
  *
  * A classic pcap file in host byte order, once libpcap has opened it and
- * vouched for its header, is read a MiB at a time into one buffer and its
- * records handed over from there: no copy through stdio and libpcap's
- * buffer per packet, no page faults, and memory that stays flat however
- * large the file.  Other files go through libpcap.
+ * vouched for its header, is mapped and its records handed over in place,
+ * many to a call: no copy through stdio and libpcap's buffer per packet,
+ * nor through read()'s.  The pages read are released as the replay moves
+ * on, so memory stays flat however large the file.  A file that cannot be
+ * mapped is read a MiB at a time into one buffer instead.  Other files
+ * (pcapng, the other byte order, pipes) go through libpcap.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -41,6 +44,10 @@
 #define PCAP_MAX_CAPLEN	262144u
 /* A replay's read buffer: larger than any record libpcap accepts. */
 #define READ_BUFSIZE	(1u << 20)
+/* Frames a replay hands to the callback at once. */
+#define FRAMES		64
+/* A mapped replay releases the pages behind it in steps of at least this. */
+#define MAP_RELEASE	(1u << 20)
 
 struct capture {
 	pcap_t			*pcap;
@@ -53,7 +60,12 @@ struct capture {
 	uint64_t		 file_size;
 	char			*file_buf;	/* stdio buffer of a replay */
 	int			 rfd;		/* a replay read here, or -1 */
-	uint8_t			*rbuf;
+	const uint8_t		*rbuf;		/* the records: rmem or map */
+	uint8_t			*rmem;		/* read() buffer if not mapped */
+	void			*map;		/* the whole file, or NULL */
+	size_t			 maplen;
+	size_t			 mapfree;	/* map released below this */
+	size_t			 pagesize;
 	size_t			 rlen;		/* bytes in rbuf */
 	size_t			 rpos;		/* the next record */
 	uint64_t		 roff;		/* file offset of rbuf[0] */
@@ -98,10 +110,39 @@ set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 }
 
 /*
- * Read a classic pcap file libpcap has opened through our own buffer.
- * Anything else (pcapng, the other byte order, versions before 2.4 whose
- * lengths may be swapped, standard input, a pipe that a second reader
- * would split) stays with libpcap.
+ * Map the file.  A file of more than the address space, or one mmap()
+ * refuses, is read instead.  (A file cut short by another process while
+ * mapped raises SIGBUS where read() would see an early end: replays are
+ * of captures that are no longer being written.)
+ */
+static int
+rfile_map(struct capture *c, int fd, off_t size)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	if (size <= 0 || (uint64_t)size > SIZE_MAX || pg <= 0)
+		return -1;
+	m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	(void)madvise(m, (size_t)size, MADV_SEQUENTIAL);
+	c->map = m;
+	c->maplen = (size_t)size;
+	c->pagesize = (size_t)pg;
+	c->rbuf = m;
+	c->rlen = (size_t)size;
+	c->rpos = PCAP_FILE_HDR;
+	c->roff = 0;
+	c->reof = 1;
+	return 0;
+}
+
+/*
+ * Read a classic pcap file libpcap has opened ourselves.  Anything else
+ * (pcapng, the other byte order, versions before 2.4 whose lengths may be
+ * swapped, standard input, a pipe that a second reader would split) stays
+ * with libpcap.
  */
 static void
 rfile_open(struct capture *c, const char *path)
@@ -123,12 +164,15 @@ rfile_open(struct capture *c, const char *path)
 	if ((magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) ||
 	    version[0] != 2 || version[1] != 4)
 		goto no;
-	if ((c->rbuf = malloc(READ_BUFSIZE)) == NULL)
-		goto no;
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (rfile_map(c, fd, sb.st_size) == -1) {
+		if ((c->rmem = malloc(READ_BUFSIZE)) == NULL)
+			goto no;
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		c->rbuf = c->rmem;
+		c->roff = PCAP_FILE_HDR;
+	}
 	c->rfd = fd;
 	c->rnsec = magic == PCAP_MAGIC_NS;
-	c->roff = PCAP_FILE_HDR;
 	c->snapshot = (uint32_t)pcap_snapshot(c->pcap);
 	return;
 no:
@@ -142,12 +186,12 @@ rfile_fill(struct capture *c)
 	size_t left = c->rlen - c->rpos;
 	ssize_t n;
 
-	memmove(c->rbuf, c->rbuf + c->rpos, left);
+	memmove(c->rmem, c->rmem + c->rpos, left);
 	c->roff += c->rpos;
 	c->rlen = left;
 	c->rpos = 0;
 	while (c->rlen < READ_BUFSIZE) {
-		n = read(c->rfd, c->rbuf + c->rlen, READ_BUFSIZE - c->rlen);
+		n = read(c->rfd, c->rmem + c->rlen, READ_BUFSIZE - c->rlen);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -165,70 +209,129 @@ rfile_fill(struct capture *c)
 }
 
 /*
+ * Release the mapped pages read so far from the process (not from the
+ * page cache), so a replay's resident memory stays flat.
+ */
+static void
+rfile_release(struct capture *c)
+{
+	size_t upto;
+
+	if (c->map == NULL || c->rpos - c->mapfree < MAP_RELEASE)
+		return;
+	upto = c->rpos & ~(c->pagesize - 1);
+	(void)madvise((uint8_t *)c->map + c->mapfree, upto - c->mapfree,
+	    MADV_DONTNEED);
+	c->mapfree = upto;
+}
+
+static void
+rfile_deliver(struct capture *c, const struct capture_frame *f, unsigned n)
+{
+	if (n == 0)
+		return;
+	c->stats.received += n;
+	c->fn(c->arg, f, n, c->dlt, c->ifindex);
+}
+
+/* Whether the filter passes a frame; rh is its record header. */
+static int
+rfile_filter(struct capture *c, const struct capture_frame *f,
+    const uint32_t rh[4])
+{
+	struct pcap_pkthdr h;
+
+	h.ts.tv_sec = rh[0];
+	h.ts.tv_usec = c->rnsec ? rh[1] / 1000 : rh[1];
+	h.caplen = f->caplen;
+	h.len = f->len;
+	return pcap_offline_filter(&c->prog, &h, f->data) != 0;
+}
+
+/*
  * Up to max records to the callback, as pcap_dispatch does: returns how
  * many, 0 at the end, -1 once the file is broken (errbuf says how, in
- * libpcap's words).
+ * libpcap's words).  Each record's header is checked against the bytes
+ * left before its frame is handed over.
  */
 static int
 rfile_dispatch(struct capture *c, int max)
 {
-	struct pcap_pkthdr h;
-	struct cursor cur;
-	uint32_t rh[4];
-	const uint8_t *data;
-	int n = 0;
+	struct capture_frame fr[FRAMES], *f;
+	const uint8_t *p, *end;
+	uint32_t rh[4], usec, snap = c->snapshot;
+	size_t left, need;
+	unsigned k = 0;
+	int n = 0, nsec = c->rnsec, filter = c->have_prog;
 
 	if (c->rerror)
 		return -1;
+	p = c->rbuf + c->rpos;
+	end = c->rbuf + c->rlen;
 	while (n < max) {
-		cur_init(&cur, c->rbuf + c->rpos, c->rlen - c->rpos);
-		if (cur_peek_bytes(&cur, 0, rh, sizeof(rh)) == -1) {
-			if (!c->reof) {
-				if (rfile_fill(c) == -1)
-					goto broken;
-				continue;
-			}
-			if (cur_left(&cur) == 0)
-				break;
-			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
-			    "file; tried to read %d header bytes, only got %zu",
-			    PCAP_REC_HDR, cur_left(&cur));
-			goto broken;
-		}
+		left = (size_t)(end - p);
+		need = PCAP_REC_HDR;
+		if (left < need)
+			goto more;
+		memcpy(rh, p, sizeof(rh));
 		if (rh[2] > PCAP_MAX_CAPLEN) {
 			snprintf(c->errbuf, sizeof(c->errbuf), "invalid packet "
 			    "capture length %u, bigger than snaplen of %u",
 			    rh[2], c->snapshot);
 			goto broken;
 		}
-		if (!cur_has(&cur, PCAP_REC_HDR, rh[2])) {
-			if (!c->reof) {
-				if (rfile_fill(c) == -1)
-					goto broken;
-				continue;
-			}
-			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
-			    "file; tried to read %u captured bytes, only got "
-			    "%zu", rh[2], cur_left(&cur) - PCAP_REC_HDR);
-			goto broken;
-		}
-		(void)cur_skip(&cur, PCAP_REC_HDR);
-		data = cur.pos;
-		c->rpos += PCAP_REC_HDR + rh[2];
-		h.ts.tv_sec = rh[0];
-		h.ts.tv_usec = c->rnsec ? rh[1] / 1000 : rh[1];
+		need += rh[2];
+		if (left < need)
+			goto more;
+		f = &fr[k];
+		f->data = p + PCAP_REC_HDR;
+		p += need;
 		/* libpcap hands over no more than the file's snap length. */
-		h.caplen = rh[2] < c->snapshot ? rh[2] : c->snapshot;
-		h.len = rh[3];
-		if (c->have_prog &&
-		    pcap_offline_filter(&c->prog, &h, data) == 0)
+		f->caplen = rh[2] < snap ? rh[2] : snap;
+		f->len = rh[3];
+		usec = nsec ? rh[1] / 1000 : rh[1];
+		f->ts_ms = (uint64_t)rh[0] * 1000 +
+		    ((uint64_t)usec + 500) / 1000;
+		if (filter && !rfile_filter(c, f, rh))
 			continue;
-		c->stats.received++;
-		c->fn(c->arg, &h, data, c->dlt, c->ifindex);
 		n++;
+		if (++k == FRAMES) {
+			rfile_deliver(c, fr, k);
+			k = 0;
+		}
+		continue;
+more:
+		/* The record runs past the bytes at hand: read on, or cut. */
+		if (!c->reof) {
+			/* Reading moves the buffer the frames point into. */
+			rfile_deliver(c, fr, k);
+			k = 0;
+			c->rpos = (size_t)(p - c->rbuf);
+			if (rfile_fill(c) == -1)
+				goto broken;
+			p = c->rbuf + c->rpos;
+			end = c->rbuf + c->rlen;
+			continue;
+		}
+		if (left == 0)
+			break;
+		if (need == PCAP_REC_HDR)
+			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
+			    "file; tried to read %d header bytes, only got %zu",
+			    PCAP_REC_HDR, left);
+		else
+			snprintf(c->errbuf, sizeof(c->errbuf), "truncated dump "
+			    "file; tried to read %zu captured bytes, only got "
+			    "%zu", need - PCAP_REC_HDR, left - PCAP_REC_HDR);
+		goto broken;
 	}
+	c->rpos = (size_t)(p - c->rbuf);
+	rfile_deliver(c, fr, k);
+	rfile_release(c);
 	return n;
 broken:
+	c->rpos = (size_t)(p - c->rbuf);
+	rfile_deliver(c, fr, k);
 	c->rerror = 1;
 	return n > 0 ? n : -1;
 }
@@ -368,9 +471,15 @@ static void
 capture_handler(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct capture *c = (struct capture *)user;
+	struct capture_frame f;
 
+	f.data = data;
+	f.ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
+	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
+	f.caplen = h->caplen;
+	f.len = h->len;
 	c->stats.received++;
-	c->fn(c->arg, h, data, c->dlt, c->ifindex);
+	c->fn(c->arg, &f, 1, c->dlt, c->ifindex);
 }
 
 static void
@@ -383,7 +492,7 @@ live_cb(evutil_socket_t fd, short what, void *arg)
 	if (pcap_dispatch(c->pcap, BATCH_LIVE, capture_handler,
 	    (u_char *)c) == -1)
 		log_warnx("interface %s: %s", c->name, pcap_geterr(c->pcap));
-	c->fn(c->arg, NULL, NULL, c->dlt, c->ifindex);
+	c->fn(c->arg, NULL, 0, c->dlt, c->ifindex);
 }
 
 static void
@@ -401,7 +510,7 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		n = pcap_dispatch(c->pcap, BATCH_FILE, capture_handler,
 		    (u_char *)c);
-	c->fn(c->arg, NULL, NULL, c->dlt, c->ifindex);
+	c->fn(c->arg, NULL, 0, c->dlt, c->ifindex);
 	if (n > 0) {
 		event_active(c->ev, EV_READ, 0);
 		return;
@@ -468,7 +577,9 @@ capture_close(struct capture *c)
 		event_free(c->ev);
 	if (c->rfd != -1)
 		close(c->rfd);
-	free(c->rbuf);
+	if (c->map != NULL)
+		(void)munmap(c->map, c->maplen);
+	free(c->rmem);
 	if (c->have_prog)
 		pcap_freecode(&c->prog);
 	if (c->pcap)

@@ -1,7 +1,10 @@
 /*
  * Packet decoder.  Every read of packet memory goes through struct cursor,
  * so a frame cut anywhere yields a named reason, never a read past caplen.
+ * (The fast path for common frames, in decode.h, instead checks the frame's
+ * length once against the fixed offsets it reads.)
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <pcap/dlt.h>
@@ -590,16 +593,22 @@ decode_linktype_supported(int dlt)
 	return 0;
 }
 
+/* Every field decode_packet promises, cleared: MACs and labels excepted. */
+static void
+packet_clear(struct packet *pkt)
+{
+	memset((char *)pkt + offsetof(struct packet, octets), 0,
+	    offsetof(struct packet, src_mac) - offsetof(struct packet, octets));
+}
+
 enum decode_result
-decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-    struct packet *pkt)
+decode_packet_general(int dlt, const uint8_t *data, uint32_t caplen,
+    uint32_t wirelen, struct packet *pkt)
 {
 	struct cursor c;
 	struct dstate st;
-	uint64_t ts = pkt->ts_ms;
 
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->ts_ms = ts;
+	packet_clear(pkt);
 	cur_init(&c, data, caplen);
 	st.pkt = pkt;
 	st.start = data;
@@ -633,4 +642,18 @@ decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 		return decode_pppoe(&c, &st);
 	}
 	return DECODE_BAD_LINKTYPE;
+}
+
+enum decode_result
+decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+    struct packet *pkt)
+{
+	enum decode_result r;
+
+	if (wirelen < caplen)
+		wirelen = caplen;
+	if (dlt == DLT_EN10MB && (r = decode_fast_ether(data, caplen,
+	    wirelen, pkt)) != DECODE_FAST_NO)
+		return r;
+	return decode_packet_general(dlt, data, caplen, wirelen, pkt);
 }

@@ -45,6 +45,11 @@ probe_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/*
+ * The probe's clock.  The exporter's follows it when records can leave:
+ * before a batch is accounted, at expiry and per PSAMP packet, so a
+ * replay pays no call per packet for it.
+ */
 static void
 advance_clock(struct probe *p, uint64_t now_ms)
 {
@@ -57,6 +62,7 @@ advance_clock(struct probe *p, uint64_t now_ms)
 static void
 probe_flush(struct probe *p)
 {
+	exporter_set_clock(p->ex, p->now_ms);
 	flowtable_account_batch(p->ft, p->batch, p->nbatch);
 	p->nbatch = 0;
 }
@@ -65,7 +71,6 @@ void
 probe_expire(struct probe *p, int all)
 {
 	probe_flush(p);
-	exporter_set_clock(p->ex, p->now_ms);
 	if (all)
 		flowtable_expire_all(p->ft);
 	else
@@ -75,56 +80,101 @@ probe_expire(struct probe *p, int all)
 	    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
 }
 
-static void
-on_packet(void *arg, const struct pcap_pkthdr *h, const uint8_t *data,
-    int dlt, uint32_t ifindex)
+/* Rare outcomes of a packet, kept out of on_frames' straight line. */
+static __attribute__((noinline)) void
+count_notes(struct probe *p, uint32_t notes)
 {
-	struct probe *p = arg;
-	struct packet *pkt = &p->batch[p->nbatch];
-	enum decode_result r;
-	uint32_t notes;
 	int n;
 
-	if (h == NULL) {	/* the capture's batch is done */
-		probe_flush(p);
-		return;
-	}
-	p->packets_seen++;
-	if (p->cfg.sampling > 1 &&
-	    p->sample_counter++ % p->cfg.sampling != 0) {
-		p->packets_unsampled++;
-		return;
-	}
-	/* Rounded to the millisecond, as collectors store it. */
-	pkt->ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
-	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
-	r = decode_packet(dlt, data, h->caplen, h->len, pkt);
+	for (n = 0; notes != 0; notes >>= 1, n++)
+		if (notes & 1)
+			p->decode_notes[n]++;
+}
+
+/* A frame off the fast path: 1 when it is accounted. */
+static __attribute__((noinline)) int
+decode_general(struct probe *p, const struct capture_frame *f,
+    uint32_t wirelen, int dlt, uint32_t ifindex, struct packet *pkt)
+{
+	enum decode_result r;
+
+	r = decode_packet_general(dlt, f->data, f->caplen, wirelen, pkt);
 	if (r != DECODE_OK) {
 		p->decode_drops[r]++;
 		p->totals.ignored_packets++;
-		return;
+		return 0;
 	}
-	for (notes = pkt->notes, n = 0; notes != 0; notes >>= 1, n++)
-		if (notes & 1)
-			p->decode_notes[n]++;
+	if (pkt->notes != 0)
+		count_notes(p, pkt->notes);
 	if (pkt->ifindex == 0)
 		pkt->ifindex = ifindex;
-	if (pkt->ts_ms > p->now_ms) {
-		if (p->now_ms == 0)
-			p->next_expiry_ms = pkt->ts_ms +
-			    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
-		advance_clock(p, pkt->ts_ms);
-		if (p->now_ms >= p->next_expiry_ms) {
-			/* Expiry accounts the packets before this one. */
-			probe_expire(p, 0);
-			p->batch[0] = *pkt;
-			pkt = &p->batch[0];
-		}
+	return 1;
+}
+
+/* The first packet of a replay, or one due for expiry: see on_frames. */
+static __attribute__((noinline)) struct packet *
+clock_step(struct probe *p, struct packet *pkt)
+{
+	if (p->now_ms == 0) {
+		p->next_expiry_ms = pkt->ts_ms +
+		    config_timeout(&p->cfg, T_EXPINT) * 1000ULL;
+		/* The export uptime counts from the first packet. */
+		exporter_set_clock(p->ex, pkt->ts_ms);
 	}
-	if (p->cfg.psamp)
-		exporter_packet(p->ex, pkt);	/* a record per packet */
-	else if (++p->nbatch == PROBE_BATCH)
+	p->now_ms = pkt->ts_ms;
+	if (p->now_ms < p->next_expiry_ms)
+		return pkt;
+	/* Expiry accounts the packets before this one. */
+	probe_expire(p, 0);
+	p->batch[0] = *pkt;
+	return &p->batch[0];
+}
+
+/* Decode each frame and hand it to the flow table (or to PSAMP). */
+static void
+on_frames(void *arg, const struct capture_frame *f, unsigned n, int dlt,
+    uint32_t ifindex)
+{
+	struct probe *p = arg;
+	const struct capture_frame *end = f + n;
+	struct packet *pkt;
+	uint32_t wirelen;
+
+	if (f == NULL) {	/* the capture's batch is done */
 		probe_flush(p);
+		return;
+	}
+	p->packets_seen += n;
+	for (; f < end; f++) {
+		if (p->cfg.sampling > 1 &&
+		    p->sample_counter++ % p->cfg.sampling != 0) {
+			p->packets_unsampled++;
+			continue;
+		}
+		pkt = &p->batch[p->nbatch];
+		wirelen = f->len > f->caplen ? f->len : f->caplen;
+		/* The fast path's link never names an interface. */
+		if (dlt == DLT_EN10MB && decode_fast_ether(f->data, f->caplen,
+		    wirelen, pkt) == DECODE_OK)
+			pkt->ifindex = ifindex;
+		else if (!decode_general(p, f, wirelen, dlt, ifindex, pkt))
+			continue;
+		pkt->ts_ms = f->ts_ms;
+		/* Replay time: the packets' own, and it never runs back. */
+		if (pkt->ts_ms > p->now_ms) {
+			if (p->now_ms != 0 && pkt->ts_ms < p->next_expiry_ms)
+				p->now_ms = pkt->ts_ms;
+			else
+				pkt = clock_step(p, pkt);
+		}
+		if (p->cfg.psamp) {
+			/* The record copies MACs and labels, present or not. */
+			decode_clear_absent(pkt);
+			exporter_set_clock(p->ex, p->now_ms);
+			exporter_packet(p->ex, pkt);	/* one per packet */
+		} else if (++p->nbatch == PROBE_BATCH)
+			probe_flush(p);
+	}
 }
 
 static void
@@ -333,6 +383,7 @@ probe_reload(struct probe *p, char *err, size_t errlen)
 		exporter_set_clock(ex, p->now_ms);
 		exporter_set_probe_totals(ex, &p->totals);
 		/* A TCP/SCTP backlog gets its bounded drain, as at exit. */
+		exporter_set_clock(p->ex, p->now_ms);
 		exporter_finish(p->ex);
 		exporter_carry_stats(ex, p->ex);
 		flowtable_set_export(p->ft, exporter_flow_expired, ex);
@@ -489,7 +540,7 @@ main(int argc, char **argv)
 	if (!replay)
 		advance_clock(p, p->start_real_ms);
 	for (i = 0; i < p->ncap; i++) {
-		if (capture_start(p->cap[i], p->base, on_packet, on_eof, p))
+		if (capture_start(p->cap[i], p->base, on_frames, on_eof, p))
 			fatalx("%s: cannot start capture", capture_name(p->cap[i]));
 		if (capture_is_file(p->cap[i]))
 			p->replays_running++;
