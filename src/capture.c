@@ -4,14 +4,11 @@
  * re-arms itself, so one event loop serves both.
  *
  * A classic pcap file in host byte order, once libpcap has opened it and
- * vouched for its header, is mapped and its records handed over in place,
- * many to a call: no copy through stdio and libpcap's buffer per packet,
- * nor through read()'s.  The pages read are released as the replay moves
- * on, so memory stays flat however large the file.  A file that cannot be
- * mapped is read a MiB at a time into one buffer instead.  Other files
- * (pcapng, the other byte order, pipes) go through libpcap.
+ * vouched for its header, is read a MiB at a time into one buffer and its
+ * records handed over in place, many to a call: no copy through stdio and
+ * libpcap's buffer per packet.  Other files (pcapng, the other byte
+ * order, pipes) go through libpcap.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -46,8 +43,6 @@
 #define READ_BUFSIZE	(1u << 20)
 /* Frames a replay hands to the callback at once. */
 #define FRAMES		64
-/* A mapped replay releases the pages behind it in steps of at least this. */
-#define MAP_RELEASE	(1u << 20)
 
 struct capture {
 	pcap_t			*pcap;
@@ -60,12 +55,8 @@ struct capture {
 	uint64_t		 file_size;
 	char			*file_buf;	/* stdio buffer of a replay */
 	int			 rfd;		/* a replay read here, or -1 */
-	const uint8_t		*rbuf;		/* the records: rmem or map */
-	uint8_t			*rmem;		/* read() buffer if not mapped */
-	void			*map;		/* the whole file, or NULL */
-	size_t			 maplen;
-	size_t			 mapfree;	/* map released below this */
-	size_t			 pagesize;
+	const uint8_t		*rbuf;		/* the records: rmem */
+	uint8_t			*rmem;		/* the read() buffer */
 	size_t			 rlen;		/* bytes in rbuf */
 	size_t			 rpos;		/* the next record */
 	uint64_t		 roff;		/* file offset of rbuf[0] */
@@ -110,35 +101,6 @@ set_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 }
 
 /*
- * Map the file.  A file of more than the address space, or one mmap()
- * refuses, is read instead.  (A file cut short by another process while
- * mapped raises SIGBUS where read() would see an early end: replays are
- * of captures that are no longer being written.)
- */
-static int
-rfile_map(struct capture *c, int fd, off_t size)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	void *m;
-
-	if (size <= 0 || (uint64_t)size > SIZE_MAX || pg <= 0)
-		return -1;
-	m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (m == MAP_FAILED)
-		return -1;
-	(void)madvise(m, (size_t)size, MADV_SEQUENTIAL);
-	c->map = m;
-	c->maplen = (size_t)size;
-	c->pagesize = (size_t)pg;
-	c->rbuf = m;
-	c->rlen = (size_t)size;
-	c->rpos = PCAP_FILE_HDR;
-	c->roff = 0;
-	c->reof = 1;
-	return 0;
-}
-
-/*
  * Read a classic pcap file libpcap has opened ourselves.  Anything else
  * (pcapng, the other byte order, versions before 2.4 whose lengths may be
  * swapped, standard input, a pipe that a second reader would split) stays
@@ -164,13 +126,16 @@ rfile_open(struct capture *c, const char *path)
 	if ((magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) ||
 	    version[0] != 2 || version[1] != 4)
 		goto no;
-	if (rfile_map(c, fd, sb.st_size) == -1) {
-		if ((c->rmem = malloc(READ_BUFSIZE)) == NULL)
-			goto no;
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		c->rbuf = c->rmem;
-		c->roff = PCAP_FILE_HDR;
-	}
+	/*
+	 * read(), not mmap(): a file cut short while mapped raises SIGBUS,
+	 * and measured no faster (the page faults and unmapping cost what
+	 * the copy saves).
+	 */
+	if ((c->rmem = malloc(READ_BUFSIZE)) == NULL)
+		goto no;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	c->rbuf = c->rmem;
+	c->roff = PCAP_FILE_HDR;
 	c->rfd = fd;
 	c->rnsec = magic == PCAP_MAGIC_NS;
 	c->snapshot = (uint32_t)pcap_snapshot(c->pcap);
@@ -206,23 +171,6 @@ rfile_fill(struct capture *c)
 		c->rlen += (size_t)n;
 	}
 	return 0;
-}
-
-/*
- * Release the mapped pages read so far from the process (not from the
- * page cache), so a replay's resident memory stays flat.
- */
-static void
-rfile_release(struct capture *c)
-{
-	size_t upto;
-
-	if (c->map == NULL || c->rpos - c->mapfree < MAP_RELEASE)
-		return;
-	upto = c->rpos & ~(c->pagesize - 1);
-	(void)madvise((uint8_t *)c->map + c->mapfree, upto - c->mapfree,
-	    MADV_DONTNEED);
-	c->mapfree = upto;
 }
 
 static void
@@ -327,7 +275,6 @@ more:
 	}
 	c->rpos = (size_t)(p - c->rbuf);
 	rfile_deliver(c, fr, k);
-	rfile_release(c);
 	return n;
 broken:
 	c->rpos = (size_t)(p - c->rbuf);
@@ -577,8 +524,6 @@ capture_close(struct capture *c)
 		event_free(c->ev);
 	if (c->rfd != -1)
 		close(c->rfd);
-	if (c->map != NULL)
-		(void)munmap(c->map, c->maplen);
 	free(c->rmem);
 	if (c->have_prog)
 		pcap_freecode(&c->prog);
