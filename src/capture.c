@@ -41,6 +41,12 @@
 #define PCAP_MAX_CAPLEN	262144u
 /* A replay's read buffer: larger than any record libpcap accepts. */
 #define READ_BUFSIZE	(1u << 20)
+/*
+ * How far ahead of a replay the kernel is asked to read the file: pages
+ * the page cache has let go of come back while the records before them
+ * are worked on, instead of each read() waiting for the disk.
+ */
+#define READ_AHEAD	(8u << 20)
 /* Frames a replay hands to the callback at once. */
 #define FRAMES		64
 
@@ -60,6 +66,7 @@ struct capture {
 	size_t			 rlen;		/* bytes in rbuf */
 	size_t			 rpos;		/* the next record */
 	uint64_t		 roff;		/* file offset of rbuf[0] */
+	uint64_t		 radvised;	/* read ahead asked up to here */
 	int			 reof;
 	int			 rnsec;		/* nanosecond stamps */
 	int			 rerror;
@@ -155,6 +162,12 @@ rfile_fill(struct capture *c)
 	c->roff += c->rpos;
 	c->rlen = left;
 	c->rpos = 0;
+	/* A buffer's worth at a time, so the kernel checks each page once. */
+	while (c->radvised < c->roff + READ_AHEAD) {
+		(void)posix_fadvise(c->rfd, (off_t)c->radvised, READ_BUFSIZE,
+		    POSIX_FADV_WILLNEED);
+		c->radvised += READ_BUFSIZE;
+	}
 	while (c->rlen < READ_BUFSIZE) {
 		n = read(c->rfd, c->rmem + c->rlen, READ_BUFSIZE - c->rlen);
 		if (n == -1 && errno == EINTR)
