@@ -73,10 +73,6 @@ struct flow_side {
 struct flow {
 	struct flow_key	 key;
 	struct flow_side side[2];
-	uint32_t	 hash;		/* of key, saves rehashing on removal */
-	uint32_t	 hnext;		/* hash chain */
-	uint32_t	 next[2];	/* [0] idle class list, [1] active list */
-	uint32_t	 prev[2];
 	uint16_t	 inner_vlan;
 	uint8_t		 cls;		/* enum flow_class */
 	uint8_t		 nmpls;

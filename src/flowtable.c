@@ -704,9 +704,6 @@ rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 		f->side[i].tcp_flags = r->tcp_flags[i];
 		f->side[i].egress = r->egress[i];
 	}
-	/* The table's own links are not part of the view. */
-	f->hash = f->hnext = 0;
-	f->next[0] = f->next[1] = f->prev[0] = f->prev[1] = 0;
 	f->inner_vlan = r->inner_vlan;
 	f->cls = r->cls;
 	f->nmpls = r->nmpls;
