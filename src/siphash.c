@@ -13,12 +13,50 @@
 
 #define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
-#define SIPROUND do {							\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
+struct sipstate {
+	uint64_t	v0, v1, v2, v3;
+};
+
+static inline void
+sip_round(struct sipstate *s)
+{
+	s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0;
+	s->v0 = ROTL(s->v0, 32);
+	s->v2 += s->v3; s->v3 = ROTL(s->v3, 16); s->v3 ^= s->v2;
+	s->v0 += s->v3; s->v3 = ROTL(s->v3, 21); s->v3 ^= s->v0;
+	s->v2 += s->v1; s->v1 = ROTL(s->v1, 17); s->v1 ^= s->v2;
+	s->v2 = ROTL(s->v2, 32);
+}
+
+static inline void
+sip_init(struct sipstate *s, uint64_t k0, uint64_t k1)
+{
+	s->v0 = k0 ^ 0x736f6d6570736575ULL;
+	s->v1 = k1 ^ 0x646f72616e646f6dULL;
+	s->v2 = k0 ^ 0x6c7967656e657261ULL;
+	s->v3 = k1 ^ 0x7465646279746573ULL;
+}
+
+/* One 8-byte block, one compression round (the "1" of 1-3). */
+static inline void
+sip_block(struct sipstate *s, uint64_t m)
+{
+	s->v3 ^= m;
+	sip_round(s);
+	s->v0 ^= m;
+}
+
+/* The last block (length in its top byte), then three rounds. */
+static inline uint64_t
+sip_finish(struct sipstate *s, uint64_t last)
+{
+	sip_block(s, last);
+	s->v2 ^= 0xff;
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
 
 /* One unaligned load: the compiler did not merge a byte loop into it. */
 static inline uint64_t
@@ -41,57 +79,29 @@ uint64_t
 siphash13_words(const struct siphash_key *sk, const uint64_t *w, size_t n,
     uint64_t last)
 {
-	uint64_t v0 = sk->k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = sk->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = sk->k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = sk->k1 ^ 0x7465646279746573ULL;
+	struct sipstate st;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		v3 ^= w[i];
-		SIPROUND;
-		v0 ^= w[i];
-	}
-	v3 ^= last;
-	SIPROUND;
-	v0 ^= last;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	sip_init(&st, sk->k0, sk->k1);
+	for (i = 0; i < n; i++)
+		sip_block(&st, w[i]);
+	return sip_finish(&st, last);
 }
 
 uint64_t
 siphash13(const uint8_t key[16], const void *data, size_t len)
 {
 	const uint8_t *in = data;
-	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
-	uint64_t m, b = (uint64_t)len << 56;
+	struct sipstate st;
 	uint8_t tail[8];
-	size_t left = len & 7, i;
+	size_t i;
 
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = load_le64(in + i);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
+	sip_init(&st, load_le64(key), load_le64(key + 8));
+	for (i = 0; i + 8 <= len; i += 8)
+		sip_block(&st, load_le64(in + i));
 	memset(tail, 0, sizeof(tail));
-	memcpy(tail, in + i, left);
-	b |= load_le64(tail);
-	v3 ^= b;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	memcpy(tail, in + i, len & 7);
+	return sip_finish(&st, (uint64_t)len << 56 | load_le64(tail));
 }
 
 void
