@@ -283,6 +283,20 @@ v5_sum(const struct receiver *rx, uint64_t *packets, uint64_t *octets,
 	}
 }
 
+/* The defaults an exporter runs with, over UDP. */
+static void
+config_v(struct export_config *c, int version, size_t mtu)
+{
+	memset(c, 0, sizeof(*c));
+	c->version = version;
+	c->hoplimit = -1;
+	c->transport = EXPORT_UDP;
+	c->tmpl_packets = 16;
+	c->tmpl_secs = 60;
+	c->time_prec = 1;
+	c->mtu = mtu;
+}
+
 static struct exporter *
 exporter_v(int version, struct receiver **rx, unsigned n, int lb)
 {
@@ -290,14 +304,7 @@ exporter_v(int version, struct receiver **rx, unsigned n, int lb)
 	struct exporter *ex;
 	unsigned i;
 
-	memset(&c, 0, sizeof(c));
-	c.version = version;
-	c.hoplimit = -1;
-	c.transport = EXPORT_UDP;
-	c.tmpl_packets = 16;
-	c.tmpl_secs = 60;
-	c.time_prec = 1;
-	c.mtu = 1400;
+	config_v(&c, version, 1400);
 	c.load_balance = lb;
 	c.ncollectors = n;
 	for (i = 0; i < n; i++)
@@ -548,14 +555,7 @@ test_export_mtu_auto(void **state)
 
 	(void)state;
 	rx = receiver_new();
-	memset(&c, 0, sizeof(c));
-	c.version = 9;
-	c.hoplimit = -1;
-	c.transport = EXPORT_UDP;
-	c.tmpl_packets = 16;
-	c.tmpl_secs = 60;
-	c.time_prec = 1;
-	c.mtu = 0;
+	config_v(&c, 9, 0);	/* mtu = auto */
 	c.ncollectors = 1;
 	c.collectors[0] = rx->spec;
 	ex = exporter_new(&c);
@@ -607,10 +607,7 @@ test_export_bad_collector(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memset(&c, 0, sizeof(c));
-		c.version = 5;
-		c.hoplimit = -1;
-		c.mtu = 1400;
+		config_v(&c, 5, 1400);
 		c.ncollectors = 1;
 		c.collectors[0] = (char *)bad[i];
 		if (exporter_new(&c) != NULL)
