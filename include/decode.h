@@ -55,7 +55,7 @@ enum decode_note {
  * One decoded packet.  The decoder sets every field from octets to notes
  * for each packet; the MACs and the label stack after them are written
  * only when has_mac and nmpls say so, and hold stale bytes otherwise:
- * read them only under those flags (or see decode_clear_absent()).
+ * read them only under those flags.
  */
 struct packet {
 	uint64_t	ts_ms;		/* capture time, ms since the epoch */
@@ -102,20 +102,6 @@ enum decode_result decode_packet(int dlt, const uint8_t *data,
  */
 enum decode_result decode_packet_general(int dlt, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen, struct packet *pkt);
-
-/* Zero the MACs and labels a packet doesn't have, for whole-struct readers. */
-static inline void
-decode_clear_absent(struct packet *pkt)
-{
-	unsigned i;
-
-	if (!pkt->has_mac) {
-		memset(pkt->src_mac, 0, sizeof(pkt->src_mac));
-		memset(pkt->dst_mac, 0, sizeof(pkt->dst_mac));
-	}
-	for (i = pkt->nmpls; i < DECODE_MAX_MPLS; i++)
-		pkt->mpls[i] = 0;
-}
 
 /*
  * The fast path of decode_packet, inline so the per-packet loop can take

@@ -1216,8 +1216,14 @@ exporter_packet(struct exporter *ex, const struct packet *pkt)
 	/* Every member written: the slot is not cleared first. */
 	memcpy(r->src, pkt->src, 16);
 	memcpy(r->dst, pkt->dst, 16);
-	memcpy(r->src_mac, pkt->src_mac, 6);
-	memcpy(r->dst_mac, pkt->dst_mac, 6);
+	/* MACs and labels only as far as the packet has them. */
+	if (pkt->has_mac) {
+		memcpy(r->src_mac, pkt->src_mac, 6);
+		memcpy(r->dst_mac, pkt->dst_mac, 6);
+	} else {
+		memset(r->src_mac, 0, 6);
+		memset(r->dst_mac, 0, 6);
+	}
 	r->packets = 1;
 	r->octets = pkt->octets;
 	r->first_ms = r->last_ms = pkt->ts_ms;
@@ -1238,7 +1244,9 @@ exporter_packet(struct exporter *ex, const struct packet *pkt)
 	r->if_in = pkt->egress ? 0 : pkt->ifindex;
 	r->if_out = pkt->egress ? pkt->ifindex : 0;
 	r->nmpls = pkt->nmpls;
-	memcpy(r->mpls, pkt->mpls, sizeof(r->mpls));
+	memcpy(r->mpls, pkt->mpls, pkt->nmpls * sizeof(r->mpls[0]));
+	memset(r->mpls + pkt->nmpls, 0,
+	    (DECODE_MAX_MPLS - pkt->nmpls) * sizeof(r->mpls[0]));
 	ex->npending++;
 	ex->stats.flows++;
 }

@@ -168,8 +168,6 @@ on_frames(void *arg, const struct capture_frame *f, unsigned n, int dlt,
 				pkt = clock_step(p, pkt);
 		}
 		if (p->cfg.psamp) {
-			/* The record copies MACs and labels, present or not. */
-			decode_clear_absent(pkt);
 			exporter_set_clock(p->ex, p->now_ms);
 			exporter_packet(p->ex, pkt);	/* one per packet */
 		} else if (++p->nbatch == PROBE_BATCH)
