@@ -131,7 +131,7 @@ uint32_t	 flowtable_expire_all(struct flowtable *ft);
 uint32_t	 flowtable_delete_all(struct flowtable *ft);
 void		 flowtable_foreach(const struct flowtable *ft,
 		    void (*fn)(void *arg, const struct flow *f), void *arg);
-const struct flowtable_stats *flowtable_stats(const struct flowtable *ft);
+const struct flowtable_stats *flowtable_stats(struct flowtable *ft);
 const char	*flowtable_reason_name(enum expiry_reason why);
 const char	*flowtable_class_name(enum flow_class cls);
 /* Bytes one flow record takes in the pool. */

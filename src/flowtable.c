@@ -416,9 +416,20 @@ flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_config *cfg)
 	ft->cfg.maxlife_ms = cfg->maxlife_ms;
 }
 
+/*
+ * The totals are summed from the per-protocol counters here, when they
+ * are asked for, rather than counted a second time per packet.
+ */
 const struct flowtable_stats *
-flowtable_stats(const struct flowtable *ft)
+flowtable_stats(struct flowtable *ft)
 {
+	unsigned i;
+
+	ft->stats.packets = ft->stats.octets = 0;
+	for (i = 0; i < 256; i++) {
+		ft->stats.packets += ft->stats.packets_by_proto[i];
+		ft->stats.octets += ft->stats.octets_by_proto[i];
+	}
 	return &ft->stats;
 }
 
@@ -910,8 +921,6 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	r->octets[side] += pkt->octets;
 	r->tcp_flags[side] |= pkt->tcp_flags;
 	r->egress[side] = pkt->egress;
-	ft->stats.packets++;
-	ft->stats.octets += pkt->octets;
 	ft->stats.packets_by_proto[pkt->proto]++;
 	ft->stats.octets_by_proto[pkt->proto] += pkt->octets;
 
