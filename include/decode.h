@@ -112,7 +112,8 @@ enum decode_result decode_packet_general(int dlt, const uint8_t *data,
  * against what the headers need.  Anything else, and every frame the
  * general decoder would drop or note, returns DECODE_FAST_NO before any
  * field is trusted, and decode_packet_general() starts the frame over.
- * wirelen must be at least caplen.
+ * wirelen must be at least caplen.  The MACs are copied only when macs
+ * is set (has_mac says so): most configurations never read them.
  */
 #define DECODE_FAST_NO	DECODE_NREASONS
 
@@ -157,7 +158,7 @@ decode_fast_l4(const uint8_t *th, uint32_t room, uint8_t proto,
 
 static inline enum decode_result
 decode_fast_ether(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
-    struct packet *pkt)
+    struct packet *pkt, int macs)
 {
 	const uint8_t *ip;
 	uint32_t l2 = 14, len, room, ports = 0;
@@ -219,16 +220,20 @@ decode_fast_ether(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
 	pkt->sport = (uint16_t)(ports >> 16);
 	pkt->dport = (uint16_t)ports;
 	pkt->tcp_flags = flags;
-	memcpy(pkt->dst_mac, d, 6);
-	memcpy(pkt->src_mac, d + 6, 6);
 	pkt->ifindex = 0;
 	pkt->vlan = vlan;
 	pkt->inner_vlan = 0;
+	/* Zeros first, so the compiler stores them as one word. */
 	pkt->frag = PKT_FRAG_NONE;
 	pkt->egress = 0;
 	pkt->nmpls = 0;
-	pkt->has_mac = 1;
+	pkt->has_mac = 0;
 	pkt->notes = 0;
+	if (macs) {
+		memcpy(pkt->dst_mac, d, 6);
+		memcpy(pkt->src_mac, d + 6, 6);
+		pkt->has_mac = 1;
+	}
 	return DECODE_OK;
 }
 

@@ -48,6 +48,7 @@ struct probe {
 	/* Not yet accounted; what the flow table reads is one line each. */
 	_Alignas(64) struct packet batch[PROBE_BATCH];
 	unsigned		 nbatch;
+	int			 macs;		/* -T ether or PSAMP reads MACs */
 	int			 gathering;	/* start-gather/stop-gather */
 	int			 exit_code;
 	int			 stopping;

@@ -653,7 +653,7 @@ decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	if (wirelen < caplen)
 		wirelen = caplen;
 	if (dlt == DLT_EN10MB && (r = decode_fast_ether(data, caplen,
-	    wirelen, pkt)) != DECODE_FAST_NO)
+	    wirelen, pkt, 1)) != DECODE_FAST_NO)
 		return r;
 	return decode_packet_general(dlt, data, caplen, wirelen, pkt);
 }

@@ -155,7 +155,7 @@ on_frames(void *arg, const struct capture_frame *f, unsigned n, int dlt,
 		wirelen = f->len > f->caplen ? f->len : f->caplen;
 		/* The fast path's link never names an interface. */
 		if (dlt == DLT_EN10MB && decode_fast_ether(f->data, f->caplen,
-		    wirelen, pkt) == DECODE_OK)
+		    wirelen, pkt, p->macs) == DECODE_OK)
 			pkt->ifindex = ifindex;
 		else if (!decode_general(p, f, wirelen, dlt, ifindex, pkt))
 			continue;
@@ -479,6 +479,8 @@ main(int argc, char **argv)
 	if (daemon_notify_open())
 		p->cfg.foreground = 1;
 	p->gathering = 1;
+	/* Both are fixed at start-up: a reload keeps them. */
+	p->macs = p->cfg.track == TRACK_ETHER || p->cfg.psamp;
 
 	memset(&copt, 0, sizeof(copt));
 	copt.snaplen = p->cfg.snaplen;
