@@ -138,41 +138,61 @@ on_frames(void *arg, const struct capture_frame *f, unsigned n, int dlt,
 	struct probe *p = arg;
 	const struct capture_frame *end = f + n;
 	struct packet *pkt;
+	uint64_t now, next;
 	uint32_t wirelen;
+	unsigned sampling = p->cfg.sampling;
+	int psamp = p->cfg.psamp, macs = p->macs;
 
 	if (f == NULL) {	/* the capture's batch is done */
 		probe_flush(p);
 		return;
 	}
 	p->packets_seen += n;
+	/*
+	 * The next slot and the clock live in registers here, not in *p:
+	 * the stores into the batch would make the compiler reload them.
+	 */
+	pkt = &p->batch[p->nbatch];
+	now = p->now_ms;
+	next = p->next_expiry_ms;
 	for (; f < end; f++) {
-		if (p->cfg.sampling > 1 &&
-		    p->sample_counter++ % p->cfg.sampling != 0) {
+		if (sampling > 1 && p->sample_counter++ % sampling != 0) {
 			p->packets_unsampled++;
 			continue;
 		}
-		pkt = &p->batch[p->nbatch];
 		wirelen = f->len > f->caplen ? f->len : f->caplen;
 		/* The fast path's link never names an interface. */
 		if (dlt == DLT_EN10MB && decode_fast_ether(f->data, f->caplen,
-		    wirelen, pkt, p->macs) == DECODE_OK)
+		    wirelen, pkt, macs) == DECODE_OK)
 			pkt->ifindex = ifindex;
 		else if (!decode_general(p, f, wirelen, dlt, ifindex, pkt))
 			continue;
 		pkt->ts_ms = f->ts_ms;
 		/* Replay time: the packets' own, and it never runs back. */
-		if (pkt->ts_ms > p->now_ms) {
-			if (p->now_ms != 0 && pkt->ts_ms < p->next_expiry_ms)
-				p->now_ms = pkt->ts_ms;
-			else
+		if (pkt->ts_ms > now) {
+			if (now != 0 && pkt->ts_ms < next)
+				now = pkt->ts_ms;
+			else {
+				p->nbatch = (unsigned)(pkt - p->batch);
+				p->now_ms = now;
 				pkt = clock_step(p, pkt);
+				now = p->now_ms;
+				next = p->next_expiry_ms;
+			}
 		}
-		if (p->cfg.psamp) {
-			exporter_set_clock(p->ex, p->now_ms);
+		if (psamp) {
+			p->now_ms = now;
+			exporter_set_clock(p->ex, now);
 			exporter_packet(p->ex, pkt);	/* one per packet */
-		} else if (++p->nbatch == PROBE_BATCH)
+		} else if (++pkt == &p->batch[PROBE_BATCH]) {
+			p->nbatch = PROBE_BATCH;
+			p->now_ms = now;
 			probe_flush(p);
+			pkt = p->batch;
+		}
 	}
+	p->nbatch = (unsigned)(pkt - p->batch);
+	p->now_ms = now;
 }
 
 static void
