@@ -195,18 +195,27 @@ rfile_deliver(struct capture *c, const struct capture_frame *f, unsigned n)
 	c->fn(c->arg, f, n, c->dlt, c->ifindex);
 }
 
-/* Whether the filter passes a frame; rh is its record header. */
-static int
-rfile_filter(struct capture *c, const struct capture_frame *f,
-    const uint32_t rh[4])
+/*
+ * Keep the frames of a run the filter passes; returns how many.  Their
+ * record headers are still in the buffer, just before each frame.
+ */
+static unsigned
+rfile_filter(struct capture *c, struct capture_frame *f, unsigned n)
 {
 	struct pcap_pkthdr h;
+	uint32_t rh[2];
+	unsigned i, k = 0;
 
-	h.ts.tv_sec = rh[0];
-	h.ts.tv_usec = c->rnsec ? rh[1] / 1000 : rh[1];
-	h.caplen = f->caplen;
-	h.len = f->len;
-	return pcap_offline_filter(&c->prog, &h, f->data) != 0;
+	for (i = 0; i < n; i++) {
+		memcpy(rh, f[i].data - PCAP_REC_HDR, sizeof(rh));
+		h.ts.tv_sec = rh[0];
+		h.ts.tv_usec = c->rnsec ? rh[1] / 1000 : rh[1];
+		h.caplen = f[i].caplen;
+		h.len = f[i].len;
+		if (pcap_offline_filter(&c->prog, &h, f[i].data) != 0)
+			f[k++] = f[i];
+	}
+	return k;
 }
 
 /*
@@ -218,55 +227,58 @@ rfile_filter(struct capture *c, const struct capture_frame *f,
 static int
 rfile_dispatch(struct capture *c, int max)
 {
-	struct capture_frame fr[FRAMES], *f;
+	struct capture_frame fr[FRAMES], *f, *flim;
 	const uint8_t *p, *end;
 	uint32_t rh[4], usec, snap = c->snapshot;
-	size_t left, need;
-	unsigned k = 0;
-	int n = 0, nsec = c->rnsec, filter = c->have_prog;
+	size_t left = 0, need = 0;
+	unsigned k;
+	int n = 0, nsec = c->rnsec;
 
 	if (c->rerror)
 		return -1;
 	p = c->rbuf + c->rpos;
 	end = c->rbuf + c->rlen;
 	while (n < max) {
-		left = (size_t)(end - p);
-		need = PCAP_REC_HDR;
-		if (left < need)
-			goto more;
-		memcpy(rh, p, sizeof(rh));
-		if (rh[2] > PCAP_MAX_CAPLEN) {
+		/* A run of whole records at hand, up to FRAMES of them. */
+		f = fr;
+		flim = fr + (max - n < FRAMES ? max - n : FRAMES);
+		for (; f < flim; f++) {
+			left = (size_t)(end - p);
+			need = PCAP_REC_HDR;
+			if (left < need)
+				break;
+			memcpy(rh, p, sizeof(rh));
+			need += rh[2];
+			if (need > PCAP_REC_HDR + PCAP_MAX_CAPLEN || left < need)
+				break;
+			f->data = p + PCAP_REC_HDR;
+			p += need;
+			/* libpcap hands over no more than the snap length. */
+			f->caplen = rh[2] < snap ? rh[2] : snap;
+			f->len = rh[3];
+			usec = rh[1];
+			if (nsec)
+				usec /= 1000;
+			/* sec * 1000 + (usec + 500) / 1000, one division. */
+			f->ts_ms = ((uint64_t)rh[0] * 1000000 + usec + 500) /
+			    1000;
+		}
+		/* Before a read moves the buffer the frames point into. */
+		k = (unsigned)(f - fr);
+		if (c->have_prog)
+			k = rfile_filter(c, fr, k);
+		rfile_deliver(c, fr, k);
+		n += (int)k;
+		if (f == flim)
+			continue;
+		if (need > PCAP_REC_HDR + PCAP_MAX_CAPLEN) {
 			snprintf(c->errbuf, sizeof(c->errbuf), "invalid packet "
-			    "capture length %u, bigger than snaplen of %u",
-			    rh[2], c->snapshot);
+			    "capture length %zu, bigger than snaplen of %u",
+			    need - PCAP_REC_HDR, c->snapshot);
 			goto broken;
 		}
-		need += rh[2];
-		if (left < need)
-			goto more;
-		f = &fr[k];
-		f->data = p + PCAP_REC_HDR;
-		p += need;
-		/* libpcap hands over no more than the file's snap length. */
-		f->caplen = rh[2] < snap ? rh[2] : snap;
-		f->len = rh[3];
-		usec = nsec ? rh[1] / 1000 : rh[1];
-		f->ts_ms = (uint64_t)rh[0] * 1000 +
-		    ((uint64_t)usec + 500) / 1000;
-		if (filter && !rfile_filter(c, f, rh))
-			continue;
-		n++;
-		if (++k == FRAMES) {
-			rfile_deliver(c, fr, k);
-			k = 0;
-		}
-		continue;
-more:
 		/* The record runs past the bytes at hand: read on, or cut. */
 		if (!c->reof) {
-			/* Reading moves the buffer the frames point into. */
-			rfile_deliver(c, fr, k);
-			k = 0;
 			c->rpos = (size_t)(p - c->rbuf);
 			if (rfile_fill(c) == -1)
 				goto broken;
@@ -287,11 +299,9 @@ more:
 		goto broken;
 	}
 	c->rpos = (size_t)(p - c->rbuf);
-	rfile_deliver(c, fr, k);
 	return n;
 broken:
 	c->rpos = (size_t)(p - c->rbuf);
-	rfile_deliver(c, fr, k);
 	c->rerror = 1;
 	return n > 0 ? n : -1;
 }
