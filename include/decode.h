@@ -133,26 +133,21 @@ static inline int
 decode_fast_l4(const uint8_t *th, uint32_t room, uint8_t proto,
     uint32_t *ports, uint8_t *flags)
 {
-	switch (proto) {
-	case 6:		/* TCP: ports and the flags byte */
+	/* Tests in the order of how common the protocols are. */
+	if (proto == 6) {		/* TCP: ports and the flags byte */
 		if (room < 14)
 			return -1;
 		*flags = th[13];
-		break;
-	case 17:	/* UDP */
-	case 132:	/* SCTP */
+	} else if (proto == 17 || proto == 132) {	/* UDP, SCTP */
 		if (room < 4)
 			return -1;
-		break;
-	case 1:		/* ICMP */
-	case 58:	/* ICMPv6 */
+	} else if (proto == 1 || proto == 58) {		/* ICMP, ICMPv6 */
 		if (room < 2)
 			return -1;
 		*ports = decode_rd16(th);
 		return 0;
-	default:
+	} else
 		return 0;
-	}
 	*ports = (uint32_t)decode_rd16(th) << 16 | decode_rd16(th + 2);
 	return 0;
 }
