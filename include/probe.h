@@ -16,8 +16,12 @@
 #include "flowtable.h"
 
 #define PROBE_MAX_CAPTURES	CONFIG_MAX_INTERFACES
-/* Decoded packets handed to the flow table together. */
-#define PROBE_BATCH		32
+/*
+ * Decoded packets handed to the flow table together: twice its prefetch
+ * pipeline (AHEAD 16) and more, so fewer packets fall in its prologue
+ * and epilogue; 8 KiB, still well inside L1.
+ */
+#define PROBE_BATCH		64
 
 struct event;
 struct event_base;
