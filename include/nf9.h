@@ -55,6 +55,16 @@ size_t		 nf9_encode(struct nf9 *enc, struct export_stream *st,
 		    const struct export_clock *clk, int with_templates,
 		    const struct flow_record *recs, size_t n, struct wbuf *w);
 /*
+ * How many of recs[0..n) one data message of cap bytes takes, as
+ * nf9_encode would, found without encoding them; and whether it takes
+ * them all (quicker when they are too many).
+ */
+size_t		 nf9_take(const struct nf9 *enc,
+		    const struct flow_record *recs, size_t n, size_t cap);
+int		 nf9_fits_one(const struct nf9 *enc,
+		    const struct flow_record *recs, size_t n, size_t cap);
+
+/*
  * A control series: the templates and options templates (when
  * with_templates), then one options record per options template (the
  * sampling selector when sampling or PSAMP, the exporter statistics).

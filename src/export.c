@@ -91,7 +91,6 @@ struct exporter {
 	struct collector	 col[EXPORT_MAX_COLLECTORS];
 	unsigned		 ncol;
 	unsigned		 next_col;	/* round-robin position */
-	struct export_stream	 stream;	/* with no collector */
 	struct export_clock	 clk;
 	const struct export_probe_totals *probe;
 	uint32_t		 process_id;
@@ -1009,6 +1008,38 @@ encode_data(struct exporter *ex, struct export_stream *st,
 	return k;
 }
 
+/*
+ * How many of recs[0..n) one data message takes, as encode_data() would
+ * find; *full as there.
+ */
+static size_t
+take(const struct exporter *ex, const struct flow_record *recs, size_t n,
+    int *full)
+{
+	size_t k, max;
+
+	if (ex->nf9 != NULL) {
+		k = nf9_take(ex->nf9, recs, n, msg_limit(ex));
+		*full = k < n;
+		return k;
+	}
+	max = nf5_max_records(ex->cfg.version, msg_limit(ex));
+	k = n < max ? n : max;
+	*full = k == max;
+	return k;
+}
+
+/* Whether one data message takes all of recs[0..n) and has room left. */
+static int
+fits_one(const struct exporter *ex, const struct flow_record *recs, size_t n)
+{
+	int full;
+
+	if (ex->nf9 != NULL)
+		return nf9_fits_one(ex->nf9, recs, n, msg_limit(ex));
+	return take(ex, recs, n, &full) == n && !full;
+}
+
 /* The collector a load-balanced message goes to: skip dead connections. */
 static struct collector *
 next_collector(struct exporter *ex)
@@ -1071,14 +1102,24 @@ send_pending(struct exporter *ex, int final)
 		/*
 		 * How many records one message takes; the same for all.  With
 		 * one UDP collector and no control message due, that message
-		 * is encoded on its stream and sent as it is, not encoded again.
+		 * is encoded on its stream and sent as it is.  Otherwise, and
+		 * for the last records, which wait for more unless they fill a
+		 * message, it is found from the records' lengths: each record
+		 * is encoded once, when sent (once per collector).
 		 */
 		direct = ex->ncol == 1 && !is_stream(ex) &&
 		    !ex->cfg.load_balance && !control_due(ex, &ex->col[0].stream);
-		probe_st = direct ? ex->col[0].stream : ex->stream;
-		k = encode_data(ex, &probe_st, &clk, recs, n, &w, &full);
+		if (direct && !(!final && n == ex->npending - off &&
+		    fits_one(ex, recs, n))) {
+			probe_st = ex->col[0].stream;
+			k = encode_data(ex, &probe_st, &clk, recs, n, &w,
+			    &full);
+		} else {
+			direct = 0;
+			k = take(ex, recs, n, &full);
+		}
 		full = full || n < ex->npending - off;
-		if (w.overflow || k == 0) {
+		if (k == 0) {
 			log_warnx("export: record does not fit a message of "
 			    "%zu bytes; dropping %zu", msg_limit(ex),
 			    ex->npending - off);
@@ -1099,9 +1140,7 @@ send_pending(struct exporter *ex, int final)
 			packets += recs[i].packets + recs[i].rev_packets;
 			octets += recs[i].octets + recs[i].rev_octets;
 		}
-		if (ex->ncol == 0)
-			ex->stream = probe_st;
-		else if (direct) {
+		if (direct) {
 			ex->col[0].stream = probe_st;
 			collector_send(ex, &ex->col[0], w.buf, w.len,
 			    (uint32_t)k, packets);

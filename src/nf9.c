@@ -135,6 +135,7 @@ struct nf9 {
 	struct item		items[MAX_ITEMS];
 	size_t			nitems;
 	size_t			first_record;	/* items[] index */
+	size_t			min_reclen;	/* shortest data record */
 };
 
 /* Element ids are shared by v9 and IPFIX unless noted. */
@@ -617,6 +618,8 @@ nf9_new(const struct nf9_options *opt)
 			free(enc);
 			return NULL;
 		}
+		if (kind == 0 || enc->tmpl[kind].reclen < enc->min_reclen)
+			enc->min_reclen = enc->tmpl[kind].reclen;
 	}
 	enc->oenabled[OPT_SAMPLING] = enc->opt.sampling > 1 || enc->opt.psamp;
 	enc->oenabled[OPT_STATS] = 1;
@@ -700,13 +703,20 @@ set_open(struct wbuf *w, uint16_t id)
 	return off;
 }
 
+/* Bytes the v9 padding of a set open at set_off takes at len. */
+static inline size_t
+pad_at(size_t len, size_t set_off, int v9)
+{
+	if (!v9 || set_off == (size_t)-1)
+		return 0;
+	return (4 - (len - set_off) % 4) % 4;
+}
+
 /* Bytes the open set's v9 padding will take when it is closed. */
 static size_t
 set_pad(const struct wbuf *w, size_t set_off, int v9)
 {
-	if (!v9 || set_off == (size_t)-1)
-		return 0;
-	return (4 - (w->len - set_off) % 4) % 4;
+	return pad_at(w->len, set_off, v9);
 }
 
 /* Close a set: v9 pads to 32 bits (RFC 3954 5.3); IPFIX needs none. */
@@ -783,13 +793,67 @@ finish_header(struct nf9 *enc, struct export_stream *st,
 	}
 }
 
+/*
+ * Whether a record of t fits a message of cap bytes that holds len, with
+ * its open set at set_off of template cur: room for the record, v9
+ * padding, and on a new set its header and the padding that closes the
+ * previous one.  nf9_encode and nf9_take both decide by this.
+ */
+static inline int
+rec_fits(int v9, size_t len, size_t cap, size_t set_off,
+    const struct template *cur, const struct template *t)
+{
+	size_t need = t->reclen + (v9 ? 3 : 0);
+
+	if (t != cur)
+		need += pad_at(len, set_off, v9) + 4;
+	return cap - len >= need;
+}
+
+size_t
+nf9_take(const struct nf9 *enc, const struct flow_record *recs, size_t n,
+    size_t cap)
+{
+	int v9 = enc->opt.version == 9;
+	size_t len = v9 ? 20 : 16, set_off = (size_t)-1, i;
+	const struct template *t, *cur = NULL;
+
+	if (len > cap)
+		return 0;
+	for (i = 0; i < n; i++) {
+		t = tmpl_for(enc, &recs[i]);
+		if (!rec_fits(v9, len, cap, set_off, cur, t))
+			break;
+		if (t != cur) {
+			len += pad_at(len, set_off, v9);
+			set_off = len;
+			len += 4;
+			cur = t;
+		}
+		len += t->reclen;
+	}
+	return i;
+}
+
+int
+nf9_fits_one(const struct nf9 *enc, const struct flow_record *recs, size_t n,
+    size_t cap)
+{
+	size_t hdr = enc->opt.version == 9 ? 20 : 16;
+
+	/* Too many for even the shortest records: no need to look. */
+	if (hdr > cap || n > (cap - hdr) / enc->min_reclen)
+		return 0;
+	return nf9_take(enc, recs, n, cap) == n;
+}
+
 size_t
 nf9_encode(struct nf9 *enc, struct export_stream *st,
     const struct export_clock *clk, int with_templates,
     const struct flow_record *recs, size_t n, struct wbuf *w)
 {
 	int v9 = enc->opt.version == 9;
-	size_t hdr, set_off = (size_t)-1, i, need, count = 0;
+	size_t hdr, set_off = (size_t)-1, i, count = 0;
 	const struct template *t, *cur = NULL;
 	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN], *p;
 
@@ -799,15 +863,8 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 		count += put_templates(enc, w);
 	for (i = 0; i < n && !w->overflow; i++) {
 		t = tmpl_for(enc, &recs[i]);
-		/*
-		 * Room for the record, v9 padding, and on a new set its
-		 * header and the padding that closes the previous one: the
-		 * one check the record's bytes get.
-		 */
-		need = t->reclen + (v9 ? 3 : 0);
-		if (t != cur)
-			need += set_pad(w, set_off, v9) + 4;
-		if (wbuf_room(w) < need)
+		/* The one check the record's bytes get. */
+		if (!rec_fits(v9, w->len, w->cap, set_off, cur, t))
 			break;
 		if (t != cur) {
 			set_close(w, set_off, v9);
