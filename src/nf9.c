@@ -136,6 +136,7 @@ struct nf9 {
 	size_t			nitems;
 	size_t			first_record;	/* items[] index */
 	size_t			min_reclen;	/* shortest data record */
+	int			time_form;	/* all data templates' */
 };
 
 /* Element ids are shared by v9 and IPFIX unless noted. */
@@ -378,9 +379,9 @@ put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
  * room past it.  Every value is stored at its offset in t, straight-line
  * code with no test per element: the ones t lacks land in the scratch.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 put_data(uint8_t *p, const struct template *t, const struct flow_record *r,
-    const struct export_clock *clk)
+    const struct export_clock *clk, int form)
 {
 	const uint16_t *o = t->off;
 
@@ -398,8 +399,8 @@ put_data(uint8_t *p, const struct template *t, const struct flow_record *r,
 	p[o[V_FLAGS]] = r->tcp_flags;
 	st_be64(p + o[V_PACKETS], r->packets);
 	st_be64(p + o[V_OCTETS], r->octets);
-	put_time(p + o[V_START], t->time_form, r->first_ms, clk);
-	put_time(p + o[V_END], t->time_form, r->last_ms, clk);
+	put_time(p + o[V_START], form, r->first_ms, clk);
+	put_time(p + o[V_END], form, r->last_ms, clk);
 	st_be32(p + o[V_IF_IN], r->if_in);
 	st_be32(p + o[V_IF_OUT], r->if_out);
 	p[o[V_DIRECTION]] = r->egress;
@@ -620,6 +621,11 @@ nf9_new(const struct nf9_options *opt)
 		}
 		if (kind == 0 || enc->tmpl[kind].reclen < enc->min_reclen)
 			enc->min_reclen = enc->tmpl[kind].reclen;
+		if (kind > 0 && enc->tmpl[kind].time_form != enc->time_form) {
+			free(enc);
+			return NULL;
+		}
+		enc->time_form = enc->tmpl[kind].time_form;
 	}
 	enc->oenabled[OPT_SAMPLING] = enc->opt.sampling > 1 || enc->opt.psamp;
 	enc->oenabled[OPT_STATS] = 1;
@@ -648,11 +654,13 @@ nf9_free(struct nf9 *enc)
 	free(enc);
 }
 
-static const struct template *
+/* ICMP and ICMPv6 records have templates of their own. */
+static const uint8_t icmp_kind[256] = { [1] = TMPL_ICMP, [58] = TMPL_ICMP };
+
+static inline const struct template *
 tmpl_for(const struct nf9 *enc, const struct flow_record *r)
 {
-	return &enc->tmpl[(r->af == 6 ? TMPL_V6 : 0) |
-	    (r->proto == 1 || r->proto == 58 ? TMPL_ICMP : 0)];
+	return &enc->tmpl[(r->af == 6 ? TMPL_V6 : 0) | icmp_kind[r->proto]];
 }
 
 static void
@@ -847,39 +855,81 @@ nf9_fits_one(const struct nf9 *enc, const struct flow_record *recs, size_t n,
 	return nf9_take(enc, recs, n, cap) == n;
 }
 
+/*
+ * Data records from recs[0] on, as many as fit w, in sets of their
+ * templates.  form is the templates' time form: a constant where this is
+ * inlined.  The length stays in a local, and a set switch is written
+ * in place: rec_fits has made room for its padding and header.
+ */
+static inline __attribute__((always_inline)) size_t
+put_records(const struct nf9 *enc, const struct export_clock *clk,
+    const struct flow_record *recs, size_t n, struct wbuf *w, int form)
+{
+	static const uint8_t zero[4];
+	int v9 = enc->opt.version == 9;
+	size_t set_off = (size_t)-1, len = w->len, cap = w->cap, pad, i;
+	const struct template *t, *cur = NULL;
+	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN], *p, *buf = w->buf;
+
+	if (w->overflow)
+		return 0;
+	for (i = 0; i < n; i++) {
+		t = tmpl_for(enc, &recs[i]);
+		/* The one check the record's bytes get. */
+		if (!rec_fits(v9, len, cap, set_off, cur, t))
+			break;
+		if (t != cur) {
+			if (set_off != (size_t)-1) {
+				/* Pad with zeros (v9), back-patch the length. */
+				pad = pad_at(len, set_off, v9);
+				memcpy(buf + len, zero, 4);
+				len += pad;
+				st_be16(buf + set_off + 2,
+				    (uint16_t)(len - set_off));
+			}
+			set_off = len;
+			st_be16(buf + len, t->id);
+			len += 4;
+			cur = t;
+		}
+		/* Straight in when the scratch fits, else through tmp. */
+		p = cap - len >= t->reclen + SCRATCH_LEN ? buf + len : tmp;
+		put_data(p, t, &recs[i], clk, form);
+		if (p == tmp)
+			memcpy(buf + len, tmp, t->reclen);
+		len += t->reclen;
+	}
+	w->len = len;
+	set_close(w, set_off, v9);
+	return i;
+}
+
 size_t
 nf9_encode(struct nf9 *enc, struct export_stream *st,
     const struct export_clock *clk, int with_templates,
     const struct flow_record *recs, size_t n, struct wbuf *w)
 {
-	int v9 = enc->opt.version == 9;
-	size_t hdr, set_off = (size_t)-1, i, count = 0;
-	const struct template *t, *cur = NULL;
-	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN], *p;
+	size_t hdr, i, count = 0;
 
 	if ((hdr = put_header(enc, w)) == (size_t)-1)
 		return 0;
 	if (with_templates)
 		count += put_templates(enc, w);
-	for (i = 0; i < n && !w->overflow; i++) {
-		t = tmpl_for(enc, &recs[i]);
-		/* The one check the record's bytes get. */
-		if (!rec_fits(v9, w->len, w->cap, set_off, cur, t))
-			break;
-		if (t != cur) {
-			set_close(w, set_off, v9);
-			set_off = set_open(w, t->id);
-			cur = t;
-		}
-		/* Straight in when the scratch fits, else through tmp. */
-		p = wbuf_room(w) >= t->reclen + SCRATCH_LEN ?
-		    w->buf + w->len : tmp;
-		put_data(p, t, &recs[i], clk);
-		if (p == tmp)
-			memcpy(w->buf + w->len, tmp, t->reclen);
-		w->len += t->reclen;
+	/* One copy of the loop per time form, each with no test of it. */
+	switch (enc->time_form) {
+	case TF_UPTIME:
+		i = put_records(enc, clk, recs, n, w, TF_UPTIME);
+		break;
+	case TF_SECONDS:
+		i = put_records(enc, clk, recs, n, w, TF_SECONDS);
+		break;
+	case TF_MILLIS:
+		i = put_records(enc, clk, recs, n, w, TF_MILLIS);
+		break;
+	default:
+		i = put_records(enc, clk, recs, n, w, enc->time_form);
+		break;
 	}
-	set_close(w, set_off, v9);
 	finish_header(enc, st, clk, w, hdr, count + i, i);
 	return i;
 }
