@@ -169,6 +169,11 @@ collector_stop() {	# dir
 	kill -TERM $npid 2>/dev/null; wait $npid 2>/dev/null
 	npid=
 	nfdump -R "$1/nf" -I >"$1/nfdump.txt" 2>&1
+	collector_counts "$1"
+}
+
+# What the collector of a run stored, from its summary.
+collector_counts() {	# dir
 	coll_flows=$(stat_of "$1/nfdump.txt" Flows:)
 	coll_packets=$(stat_of "$1/nfdump.txt" Packets:)
 	coll_bytes=$(stat_of "$1/nfdump.txt" Bytes:)
@@ -279,20 +284,33 @@ bench_replay() {
 		printf '  %-9s %10s %10s %8s %6s %10s %9s %9s %9s\n' probe \
 		    "packets/s" "pkts/CPU-s" "peak RSS" "B/flow" "peak flows" \
 		    exported records collector
+		# The probes take turns, run by run, so a slow spell of this
+		# shared machine falls on both rather than on one probe's block.
+		for label in ours softflowd; do
+			: >"$work/$label.pps"; : >"$work/$label.cpu"
+			: >"$work/$label.rss"
+		done
+		for i in $(seq "$runs"); do
+			for label in ours softflowd; do
+				bin=$ours
+				[ $label = softflowd ] && bin=$ref
+				[ -n "$bin" ] || continue
+				replay_once $label "$bin" "$work/$name.$label.$i"
+				echo "$pps" >>"$work/$label.pps"
+				echo "$cpu_pps" >>"$work/$label.cpu"
+				echo "$rss_kb" >>"$work/$label.rss"
+			done
+		done
 		for label in ours softflowd; do
 			bin=$ours
 			[ $label = softflowd ] && bin=$ref
 			[ -n "$bin" ] || continue
-			: >"$work/pps"; : >"$work/cpu"; : >"$work/rss"
-			for i in $(seq "$runs"); do
-				replay_once $label "$bin" "$work/$name.$label.$i"
-				echo "$pps" >>"$work/pps"
-				echo "$cpu_pps" >>"$work/cpu"
-				echo "$rss_kb" >>"$work/rss"
-			done
-			eval "pps_$label=$(median <"$work/pps")"
-			eval "cpu_$label=$(median <"$work/cpu")"
-			eval "rss_$label=$(median <"$work/rss")"
+			# The counts of the last run, which every run repeats.
+			collector_counts "$work/$name.$label.$runs"
+			probe_counts $label "$work/$name.$label.$runs/probe.out"
+			eval "pps_$label=$(median <"$work/$label.pps")"
+			eval "cpu_$label=$(median <"$work/$label.cpu")"
+			eval "rss_$label=$(median <"$work/$label.rss")"
 			eval "peak_$label=$peak"
 			eval "p=\$pps_$label c=\$cpu_$label r=\$rss_$label"
 			printf '  %-9s %10s %10s %5s MB %6s %10s %9s %9s %9s\n' \
