@@ -55,21 +55,24 @@
 #define OFF_EMPTY_LAST	INT32_MIN
 
 /*
- * What a flow is keyed on: 48 bytes, compared whole.  The last eight
- * bytes follow struct packet's vlan..tcp_flags, so the key takes them in
- * one masked load (see key_tail()), which leaves the zero bytes.
+ * What a flow is keyed on: 48 bytes, compared whole.  Three bytes hold
+ * the low bits of the key's hash: equal keys have equal hashes, so they
+ * compare harmlessly, and removal finds the bucket without rehashing.
+ * The last eight bytes follow struct packet's vlan..tcp_flags, so the
+ * key takes them in one masked load (see key_tail()).
  */
 struct rkey {
 	uint8_t		addr[2][16];	/* [0] is the lower endpoint */
 	uint16_t	port[2];
 	uint32_t	ifindex;
 	uint16_t	vlan;
-	uint8_t		zero[2];	/* where the packet has inner_vlan */
+	uint8_t		hash[2];	/* where the packet has inner_vlan */
 	uint8_t		af;
 	uint8_t		proto;
 	uint8_t		tos;
-	uint8_t		zero2;		/* where the packet has tcp_flags */
+	uint8_t		hash2;		/* where the packet has tcp_flags */
 };
+#define HASH_KEPT	0xffffffu
 
 /*
  * One flow.  Followed in the pool, when the table needs them, by the
@@ -80,8 +83,7 @@ struct rec {
 	uint32_t	hnext;		/* hash chain or free list */
 	uint32_t	anext;		/* active list; idle links: ilink */
 	uint32_t	aprev;
-	uint32_t	hash;		/* of the key: removal needs no rehash */
-	uint32_t	spare;
+	uint32_t	spare[2];
 	int32_t		stamp;		/* idle list order, <= last packet */
 	uint64_t	base_ms;	/* first packet when the flow began */
 	int32_t		first[2];	/* per side, ms from base_ms */
@@ -465,6 +467,10 @@ endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 	offsetof(struct packet, tos) == offsetof(struct packet, vlan) + 6 && \
 	offsetof(struct packet, vlan) + 8 <= sizeof(struct packet))
 
+/* Where the hash bits go in the key's last word. */
+#define HASH_BITS(h)							\
+	(((uint64_t)(h) & 0xffff) << 16 | ((uint64_t)(h) >> 16 & 0xff) << 56)
+
 /*
  * The key's last 16 bytes as two words in memory order (little-endian):
  * ports and ifindex, then vlan, af, proto, tos, with the hash bytes zero.
@@ -491,11 +497,12 @@ key_tail(const struct flowtable *ft, const struct packet *p, unsigned swap,
 	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
 }
 
-/* Store the tail words into the key. */
+/* Store the tail words and the hash's low bits into the key. */
 static inline void
-key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1)
+key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1, uint32_t h)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w1 |= HASH_BITS(h);
 	memcpy(k->port, &w0, 8);
 	memcpy(&k->vlan, &w1, 8);
 #else
@@ -506,7 +513,9 @@ key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1)
 	k->af = (uint8_t)(w1 >> 32);
 	k->proto = (uint8_t)(w1 >> 40);
 	k->tos = (uint8_t)(w1 >> 48);
-	k->zero[0] = k->zero[1] = k->zero2 = 0;
+	k->hash[0] = (uint8_t)h;
+	k->hash[1] = (uint8_t)(h >> 8);
+	k->hash2 = (uint8_t)(h >> 16);
 #endif
 }
 
@@ -524,14 +533,14 @@ key_macs(const struct packet *p, unsigned swap, uint8_t mac[16])
 /*
  * SipHash of the key, over its fields as words: an IPv4 key without the
  * 24 zero bytes of its address fields (20 bytes, three SipHash blocks),
- * an IPv6 one in 44.  The af and zero bytes are left out: the length
+ * an IPv6 one in 44.  The af and hash bytes are left out: the length
  * tells the families apart.
  */
 static uint32_t
 key_siphash(const struct flowtable *ft, const struct rkey *k,
     const uint8_t *mac)
 {
-	uint8_t buf[offsetof(struct rkey, zero) + 2 + 12];
+	uint8_t buf[offsetof(struct rkey, hash) + 2 + 12];
 	uint64_t w[5];
 	uint32_t a0, a1, tail;
 
@@ -539,9 +548,9 @@ key_siphash(const struct flowtable *ft, const struct rkey *k,
 	tail = (uint32_t)k->vlan | (uint32_t)k->proto << 16 |
 	    (uint32_t)k->tos << 24;
 	if (ft->mac_off) {
-		memcpy(buf, k, offsetof(struct rkey, zero));
-		memcpy(buf + offsetof(struct rkey, zero), &k->proto, 2);
-		memcpy(buf + offsetof(struct rkey, zero) + 2, mac, 12);
+		memcpy(buf, k, offsetof(struct rkey, hash));
+		memcpy(buf + offsetof(struct rkey, hash), &k->proto, 2);
+		memcpy(buf + offsetof(struct rkey, hash) + 2, mac, 12);
 		return (uint32_t)siphash13(ft->hashkey, buf, sizeof(buf));
 	}
 	if (k->af == 4) {
@@ -577,12 +586,44 @@ key_aeshash(const struct flowtable *ft, const uint8_t *lo, const uint8_t *hi,
 	    _mm_set_epi64x((long long)w1, (long long)w0), NULL);
 }
 
+static __attribute__((target("aes"))) uint32_t
+rec_aeshash(const struct flowtable *ft, const struct rkey *k,
+    const uint8_t *mac)
+{
+	uint64_t w0, w1;
+	uint8_t m[16];
+
+	memset(m, 0, sizeof(m));
+	if (ft->mac_off)
+		memcpy(m, mac, 12);
+	memcpy(&w0, k->port, 8);
+	memcpy(&w1, &k->vlan, 8);
+	return key_aeshash(ft, k->addr[0], k->addr[1], w0,
+	    w1 & ~HASH_BITS(HASH_KEPT), m);
+}
 #endif
 
-static inline uint32_t
+/* A stored key's hash, for removal from a table too large to keep it. */
+static uint32_t
+key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
+{
+#if defined(HAVE_AESHASH)
+	if (ft->aes)
+		return rec_aeshash(ft, k, mac);
+#endif
+	return key_siphash(ft, k, mac);
+}
+
+/* A stored flow's bucket, from its kept hash bits when they suffice. */
+static uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
 {
-	return r->hash & ft->mask;
+	const uint8_t *h = r->key.hash;
+
+	if (ft->mask <= HASH_KEPT)
+		return ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
+		    (uint32_t)r->key.hash2 << 16) & ft->mask;
+	return key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask;
 }
 
 /* 48 bytes compared as wholes, without memcmp's search for the first
@@ -791,7 +832,6 @@ rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
 struct ahead {
 	struct rkey	key;
 	uint8_t		mac[16];	/* -T ether; the last 4 bytes zero */
-	uint32_t	hash;
 	uint32_t	bucket;
 	uint32_t	side;
 };
@@ -815,7 +855,6 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	 * memset of the record first.  Labels past nmpls are never read.
 	 */
 	r->key = a->key;
-	r->hash = a->hash;
 	if (ft->mac_off)
 		memcpy(rec_mac(ft, r), a->mac, 12);
 	r->stamp = 0;
@@ -953,7 +992,6 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 	memcpy(a->key.addr[0], lo, 16);
 	memcpy(a->key.addr[1], hi, 16);
 	key_tail(ft, p, swap, &w0, &w1);
-	key_set_tail(&a->key, w0, w1);
 	if (ft->mac_off)
 		key_macs(p, swap, a->mac);
 #if defined(HAVE_AESHASH)
@@ -963,10 +1001,11 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 #endif
 	{
 		(void)aes;
+		key_set_tail(&a->key, w0, w1, 0);
 		h = key_siphash(ft, &a->key, a->mac);
 	}
+	key_set_tail(&a->key, w0, w1, h);
 	a->side = swap;
-	a->hash = h;
 	a->bucket = h & ft->mask;
 	__builtin_prefetch(&ft->buckets[a->bucket]);
 }
