@@ -54,7 +54,11 @@ def main():
                 time.sleep(0.2)
     finally:
         nf.terminate()
-        nf.wait()
+        try:
+            nf.wait(timeout=5)
+        except subprocess.TimeoutExpired:    # it can linger on its file
+            nf.kill()
+            nf.wait()
         subprocess.run(['rm', '-rf', work])
     for b in bins:
         cols = list(zip(*res[b]))
