@@ -186,6 +186,16 @@ rfile_fill(struct capture *c)
 	return 0;
 }
 
+/*
+ * A frame's time rounded to the millisecond, as collectors store it: the
+ * same as sec * 1000 + (usec + 500) / 1000, with one division.
+ */
+static inline uint64_t
+frame_ms(uint64_t sec, uint64_t usec)
+{
+	return (sec * 1000000 + usec + 500) / 1000;
+}
+
 static void
 rfile_deliver(struct capture *c, const struct capture_frame *f, unsigned n)
 {
@@ -259,9 +269,7 @@ rfile_dispatch(struct capture *c, int max)
 			usec = rh[1];
 			if (nsec)
 				usec /= 1000;
-			/* sec * 1000 + (usec + 500) / 1000, one division. */
-			f->ts_ms = ((uint64_t)rh[0] * 1000000 + usec + 500) /
-			    1000;
+			f->ts_ms = frame_ms(rh[0], usec);
 		}
 		/* Before a read moves the buffer the frames point into. */
 		k = (unsigned)(f - fr);
@@ -444,8 +452,7 @@ capture_handler(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 	struct capture_frame f;
 
 	f.data = data;
-	f.ts_ms = (uint64_t)h->ts.tv_sec * 1000 +
-	    ((uint64_t)h->ts.tv_usec + 500) / 1000;
+	f.ts_ms = frame_ms((uint64_t)h->ts.tv_sec, (uint64_t)h->ts.tv_usec);
 	f.caplen = h->caplen;
 	f.len = h->len;
 	c->stats.received++;
