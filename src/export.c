@@ -47,6 +47,14 @@
 #define RETRY_FIRST_MS	1000
 #define RETRY_MAX_MS	60000
 #define DRAIN_MS	5000		/* exit: time given to backlogs */
+/*
+ * UDP messages wait in an outbox and leave together in one sendmmsg().  A
+ * send() per message cost a system call and, for a collector on the same
+ * host, usually a wakeup of the collector, which together took longer
+ * than encoding the message.  Everything that sends empties the outbox
+ * before it returns, so nothing waits longer than the call that made it.
+ */
+#define OUTBOX_MSGS	16
 
 enum conn_state { C_DOWN, C_CONNECTING, C_UP };
 
@@ -54,6 +62,14 @@ enum conn_state { C_DOWN, C_CONNECTING, C_UP };
 enum cause {
 	CAUSE_REFUSED, CAUSE_NOBUFS, CAUSE_DISCONNECTED, CAUSE_BACKLOG,
 	CAUSE_OTHER, NCAUSES
+};
+
+/* A UDP message in the outbox, in slot i of outbuf: who gets it, what. */
+struct outbox_msg {
+	struct collector	*c;
+	size_t			 len;
+	uint32_t		 records;
+	uint64_t		 packets;
 };
 
 /* A message in a TCP/SCTP backlog: where it ends, what it carries. */
@@ -102,8 +118,10 @@ struct exporter {
 	size_t			 npending;
 	struct export_stats	 stats;
 	size_t			 limit;		/* datagram payload */
-	uint8_t			 dgram[DGRAM_MAX];
-	uint8_t			 ctl[DGRAM_MAX];
+	/* OUTBOX_MSGS slots of limit bytes; messages are encoded in place. */
+	uint8_t			*outbuf;
+	struct outbox_msg	 out[OUTBOX_MSGS];
+	unsigned		 nout;
 };
 
 static const char *const cause_names[NCAUSES] = {
@@ -613,25 +631,90 @@ collector_close(struct collector *c)
 	c->msgs = NULL;
 }
 
-/* Send one message to one collector; never blocks. */
+/*
+ * Send c's messages in the outbox, in their order, and count each as sent
+ * or lost.  sendmmsg() stops at a message it cannot send: that one is
+ * counted lost, as send() would have, and the rest are tried again.
+ */
+static void
+outbox_send(struct exporter *ex, struct collector *c)
+{
+	struct mmsghdr mh[OUTBOX_MSGS];
+	struct iovec iov[OUTBOX_MSGS];
+	const struct outbox_msg *m[OUTBOX_MSGS];
+	unsigned i, k, n = 0;
+	int sent, err;
+
+	for (i = 0; i < ex->nout; i++) {
+		if (ex->out[i].c != c)
+			continue;
+		m[n] = &ex->out[i];
+		iov[n].iov_base = ex->outbuf + i * ex->limit;
+		iov[n].iov_len = m[n]->len;
+		memset(&mh[n], 0, sizeof(mh[n]));
+		mh[n].msg_hdr.msg_iov = &iov[n];
+		mh[n].msg_hdr.msg_iovlen = 1;
+		n++;
+	}
+	for (i = 0; i < n; i = k) {
+		sent = sendmmsg(c->fd, mh + i, n - i,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (sent <= 0) {
+			err = sent == 0 ? EAGAIN : errno;
+			collector_lost(c, cause_of(err), err, m[i]->records,
+			    m[i]->packets);
+			k = i + 1;
+			continue;
+		}
+		for (k = i; k < i + (unsigned)sent; k++) {
+			if (mh[k].msg_len == m[k]->len)
+				collector_sent(c, m[k]->len, m[k]->records);
+			else
+				collector_lost(c, cause_of(EMSGSIZE), EMSGSIZE,
+				    m[k]->records, m[k]->packets);
+		}
+	}
+}
+
+/* Send what the outbox holds, each collector's messages in one call. */
+static void
+outbox_flush(struct exporter *ex)
+{
+	unsigned i;
+
+	if (ex->nout == 0)
+		return;
+	for (i = 0; i < ex->ncol; i++)
+		outbox_send(ex, &ex->col[i]);
+	ex->nout = 0;
+}
+
+/* Where the next message is encoded: the outbox's next free slot. */
+static uint8_t *
+msg_buf(struct exporter *ex)
+{
+	if (ex->nout == OUTBOX_MSGS)
+		outbox_flush(ex);
+	return ex->outbuf + ex->nout * ex->limit;
+}
+
+/*
+ * Send one message, encoded at msg_buf(), to one collector; never blocks.
+ * Over UDP it waits in the outbox for the next outbox_flush().
+ */
 static void
 collector_send(struct exporter *ex, struct collector *c, const uint8_t *buf,
     size_t len, uint32_t records, uint64_t packets)
 {
-	ssize_t r;
-	int err;
-
 	if (is_stream(ex)) {
 		stream_send(ex, c, buf, len, records, packets);
 		return;
 	}
-	r = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (r == (ssize_t)len) {
-		collector_sent(c, len, records);
-		return;
-	}
-	err = r >= 0 ? EMSGSIZE : errno;
-	collector_lost(c, cause_of(err), err, records, packets);
+	ex->out[ex->nout].c = c;
+	ex->out[ex->nout].len = len;
+	ex->out[ex->nout].records = records;
+	ex->out[ex->nout].packets = packets;
+	ex->nout++;
 }
 
 struct exporter *
@@ -671,6 +754,8 @@ exporter_new(const struct export_config *cfg)
 	}
 	ex->limit = choose_limit(ex);
 	ex->stats.max_datagram = ex->limit;
+	if ((ex->outbuf = malloc(OUTBOX_MSGS * ex->limit)) == NULL)
+		goto fail;
 	return ex;
 fail:
 	exporter_free(ex);
@@ -690,6 +775,7 @@ exporter_free(struct exporter *ex)
 		collector_close(&ex->col[i]);
 	}
 	nf9_free(ex->nf9);
+	free(ex->outbuf);
 	free(ex);
 }
 
@@ -880,6 +966,8 @@ send_control(struct exporter *ex, struct collector *c,
 	struct wbuf w;
 	int r;
 
+	/* The statistics it carries count the messages before it as sent. */
+	outbox_flush(ex);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.with_templates = !st->tmpl_sent || (!is_stream(ex) && !final);
 	do {
@@ -895,7 +983,7 @@ send_control(struct exporter *ex, struct collector *c,
 		    c->stats.lost_packets;
 		ov.process_id = ex->process_id;
 		saved = *st;
-		wbuf_init(&w, ex->ctl, msg_limit(ex));
+		wbuf_init(&w, msg_buf(ex), msg_limit(ex));
 		r = nf9_encode_control(ex->nf9, st, clk, &ov, &ctl, &w);
 		if (r == -1) {
 			*st = saved;
@@ -983,7 +1071,7 @@ window_holds(const struct exporter *ex)
 }
 
 /*
- * Encode one data message from recs on stream st into ex->dgram.  Returns
+ * Encode one data message from recs on stream st at msg_buf().  Returns
  * the records it took; *full says whether it has no room for more.
  */
 static size_t
@@ -993,7 +1081,7 @@ encode_data(struct exporter *ex, struct export_stream *st,
 {
 	size_t k, max;
 
-	wbuf_init(w, ex->dgram, msg_limit(ex));
+	wbuf_init(w, msg_buf(ex), msg_limit(ex));
 	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
 		max = nf5_max_records(ex->cfg.version, msg_limit(ex));
 		k = n < max ? n : max;
@@ -1156,6 +1244,7 @@ send_pending(struct exporter *ex, int final)
 		ex->stats.octets += octets;
 		off += k;
 	}
+	outbox_flush(ex);
 	memmove(ex->pending, ex->pending + off,
 	    (ex->npending - off) * sizeof(ex->pending[0]));
 	ex->npending -= off;
@@ -1322,6 +1411,7 @@ exporter_finish(struct exporter *ex)
 			clk.boot_ms = (clk.now_ms / 1000) * 1000 - 1000;
 		send_control(ex, c, &clk, 1);
 	}
+	outbox_flush(ex);
 	if (!is_stream(ex))
 		return;
 	while ((now = mono_ms()) < deadline) {

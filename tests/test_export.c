@@ -3,7 +3,8 @@
  * biflow whose forward side is the initiator), then real UDP datagrams
  * to receiving sockets on 127.0.0.1: v5's 32-bit counters split with
  * exact sums, IPv6 under v5 counted unexportable, mirroring, round-robin
- * and a closed collector port counted as refused.
+ * and a closed collector port counted as refused; datagrams sent in
+ * batches arrive whole and in order.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -537,6 +538,65 @@ test_export_closed_port(void **state)
 }
 
 /*
+ * Many datagrams from one flush leave in batches (sendmmsg): all arrive,
+ * in order, and a batch to a closed port counts every datagram as sent
+ * or lost while the live collector beside it gets them all.
+ */
+static void
+test_export_batched_sends(void **state)
+{
+	struct receiver *rx[2];
+	struct export_config c;
+	struct exporter *ex;
+	const struct collector_stats *dead, *live;
+	struct flow *f;
+	uint64_t p, o, srcs;
+	size_t recs, i;
+	unsigned k;
+
+	(void)state;
+	rx[0] = receiver_new();
+	rx[1] = receiver_new();
+	close(rx[1]->fd);
+	rx[1]->fd = -1;
+	/* 100 bytes: one v5 record a datagram. */
+	config_v(&c, 5, 100);
+	c.ncollectors = 2;
+	c.collectors[0] = rx[0]->spec;
+	c.collectors[1] = rx[1]->spec;
+	ex = exporter_new(&c);
+	assert_non_null(ex);
+	exporter_set_clock(ex, T0 + 60000);
+	live = exporter_collector(ex, 0);
+	dead = exporter_collector(ex, 1);
+	for (k = 1; k <= 40; k++) {
+		f = mkflow(4, (uint8_t)k, 60, k, 100 * k, T0, 0, 0, 0);
+		exporter_flow_expired(ex, f, EXP_IDLE);
+		free(f);
+	}
+	exporter_flush(ex);
+	assert_int_equal(exporter_stats(ex)->datagrams, 40);
+	assert_int_equal(live->errors, 0);
+	assert_int_equal(live->packets, 40);
+	assert_int_equal(dead->packets + dead->errors, 40);
+	assert_int_equal(dead->records + dead->lost_records, 40);
+	receiver_read(rx[0], 40);
+	assert_int_equal(rx[0]->n, 40);
+	for (i = 0; i < rx[0]->n; i++) {
+		/* flow_sequence: the records sent before this datagram */
+		assert_int_equal(be32(rx[0]->msg[i] + 16), i);
+		assert_int_equal(rx[0]->msg[i][24 + 3], i + 1);
+	}
+	v5_sum(rx[0], &p, &o, &recs, &srcs);
+	assert_int_equal(recs, 40);
+	assert_int_equal(p, 40 * 41 / 2);
+	exporter_free(ex);
+	rx[1]->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	receiver_free(rx[0]);
+	receiver_free(rx[1]);
+}
+
+/*
  * mtu = auto: a loopback collector's route allows 65536 bytes, so
  * datagrams grow to the 8900-byte cap, and none is larger.
  */
@@ -677,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_export_mirror),
 		cmocka_unit_test(test_export_round_robin),
 		cmocka_unit_test(test_export_closed_port),
+		cmocka_unit_test(test_export_batched_sends),
 		cmocka_unit_test(test_export_bad_collector),
 		cmocka_unit_test(test_export_mtu_auto),
 		cmocka_unit_test(test_export_from_flowtable),
