@@ -10,6 +10,7 @@
  * order, pipes) go through libpcap.
  */
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +69,7 @@ struct capture {
 	uint64_t		 roff;		/* file offset of rbuf[0] */
 	uint64_t		 radvised;	/* read ahead asked up to here */
 	int			 reof;
+	int			 rnowait;	/* preadv2(RWF_NOWAIT) works */
 	int			 rnsec;		/* nanosecond stamps */
 	int			 rerror;
 	uint32_t		 snapshot;
@@ -144,11 +146,35 @@ rfile_open(struct capture *c, const char *path)
 	c->rbuf = c->rmem;
 	c->roff = PCAP_FILE_HDR;
 	c->rfd = fd;
+	c->rnowait = 1;
 	c->rnsec = magic == PCAP_MAGIC_NS;
 	c->snapshot = (uint32_t)pcap_snapshot(c->pcap);
 	return;
 no:
 	close(fd);
+}
+
+/*
+ * Read from the replay file without waiting on the disk when the page
+ * cache holds the bytes; returns -1 with EAGAIN when it does not.
+ */
+static ssize_t
+rfile_read_cached(struct capture *c, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t n;
+
+	if (!c->rnowait) {
+		errno = EAGAIN;
+		return -1;
+	}
+	n = preadv2(c->rfd, &iov, 1, -1, RWF_NOWAIT);
+	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+		/* A kernel or file system without it: read() from now on. */
+		c->rnowait = 0;
+		errno = EAGAIN;
+	}
+	return n;
 }
 
 /* Keep the unread bytes and read more behind them, up to a full buffer. */
@@ -162,14 +188,23 @@ rfile_fill(struct capture *c)
 	c->roff += c->rpos;
 	c->rlen = left;
 	c->rpos = 0;
-	/* A buffer's worth at a time, so the kernel checks each page once. */
-	while (c->radvised < c->roff + READ_AHEAD) {
-		(void)posix_fadvise(c->rfd, (off_t)c->radvised, READ_BUFSIZE,
-		    POSIX_FADV_WILLNEED);
-		c->radvised += READ_BUFSIZE;
-	}
 	while (c->rlen < READ_BUFSIZE) {
-		n = read(c->rfd, c->rmem + c->rlen, READ_BUFSIZE - c->rlen);
+		n = rfile_read_cached(c, c->rmem + c->rlen,
+		    READ_BUFSIZE - c->rlen);
+		if (n == -1 && errno == EAGAIN) {
+			/*
+			 * Not cached: ask for what lies ahead, a buffer's worth
+			 * at a time so the kernel checks each page once, and
+			 * wait for this part.  A cached file costs no advice.
+			 */
+			while (c->radvised < c->roff + c->rlen + READ_AHEAD) {
+				(void)posix_fadvise(c->rfd, (off_t)c->radvised,
+				    READ_BUFSIZE, POSIX_FADV_WILLNEED);
+				c->radvised += READ_BUFSIZE;
+			}
+			n = read(c->rfd, c->rmem + c->rlen,
+			    READ_BUFSIZE - c->rlen);
+		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
