@@ -966,12 +966,14 @@ send_control(struct exporter *ex, struct collector *c,
 	struct wbuf w;
 	int r;
 
-	/* The statistics it carries count the messages before it as sent. */
-	outbox_flush(ex);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.with_templates = !st->tmpl_sent || (!is_stream(ex) && !final);
 	do {
-		/* What was sent before this message, for its statistics. */
+		/*
+		 * What was sent before this message, for its statistics: the
+		 * messages waiting in the outbox are sent and counted first.
+		 */
+		outbox_flush(ex);
 		memset(&ov, 0, sizeof(ov));
 		ov.messages = c->stats.packets;
 		ov.records = c->stats.records;
@@ -998,6 +1000,8 @@ send_control(struct exporter *ex, struct collector *c,
 			ex->stats.templates++;
 		collector_send(ex, c, w.buf, w.len, 0, 0);
 	} while (r == 0);
+	/* Control messages leave at once, at the time their figures are for. */
+	outbox_flush(ex);
 	st->tmpl_at_packet = st->packets;
 	st->tmpl_at_ms = ex->clk.now_ms;
 	if (ctl.with_templates)
