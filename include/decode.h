@@ -135,8 +135,8 @@ decode_fast_l4(const uint8_t *th, uint32_t room, uint8_t proto,
 {
 	uint8_t flags = 0;
 
-	/* Tests in the order of how common the protocols are. */
-	if (proto == 6) {		/* TCP: ports and the flags byte */
+	/* TCP laid out first, the rest in the order of how common. */
+	if (__builtin_expect(proto == 6, 1)) {	/* ports and flags */
 		if (room < 14)
 			return -1;
 		flags = th[13];
@@ -190,8 +190,12 @@ decode_fast_ether(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
 		ip = d + 18;
 		cap -= 4;
 		wire -= 4;
-	} else
+		pkt->inner_vlan = 0;
+	} else {
+		/* Next to each other: one store. */
 		pkt->vlan = 0;
+		pkt->inner_vlan = 0;
+	}
 	/* wire >= cap > 0: no subtraction wraps. */
 	if (type == 0x0800) {
 		if (cap < 20 || ip[0] != 0x45)
@@ -235,7 +239,6 @@ decode_fast_ether(const uint8_t *d, uint32_t caplen, uint32_t wirelen,
 		return DECODE_FAST_NO;
 	pkt->proto = proto;
 	pkt->ifindex = 0;
-	pkt->inner_vlan = 0;
 	/* Zeros first, so the compiler stores them as one word. */
 	pkt->frag = PKT_FRAG_NONE;
 	pkt->egress = 0;
