@@ -264,6 +264,56 @@ rfile_filter(struct capture *c, struct capture_frame *f, unsigned n)
 }
 
 /*
+ * Frames for the whole records at *pp of at most lim bytes, up to flim:
+ * returns the frame after the last, with *pp at the record after it.
+ * nsec is a constant where this is inlined: the stamps' unit is tested
+ * per run, not per record.
+ */
+static inline __attribute__((always_inline)) struct capture_frame *
+rfile_run(const uint8_t **pp, const uint8_t *end, struct capture_frame *f,
+    const struct capture_frame *flim, uint32_t lim, uint32_t snap, int nsec)
+{
+	const uint8_t *p = *pp;
+	uint32_t sec, frac, incl, orig;
+
+	for (; f < flim; f++) {
+		/*
+		 * Bounds checked by hand, not through a cursor: the header,
+		 * then the frame it announces, end before end.
+		 */
+		if ((size_t)(end - p) < PCAP_REC_HDR)
+			break;
+		memcpy(&sec, p, 4);
+		memcpy(&frac, p + 4, 4);
+		memcpy(&incl, p + 8, 4);
+		memcpy(&orig, p + 12, 4);
+		if (incl > lim || incl > (size_t)(end - p) - PCAP_REC_HDR)
+			break;
+		f->data = p + PCAP_REC_HDR;
+		f->ts_ms = frame_ms(sec, nsec ? frac / 1000 : frac);
+		f->len = orig;
+		/* libpcap hands over no more than the snap length. */
+		f->caplen = incl < snap ? incl : snap;
+		p += PCAP_REC_HDR + incl;
+	}
+	*pp = p;
+	return f;
+}
+
+/*
+ * The record a run stopped at, if it is whole and only longer than the
+ * snap length (which files written by libpcap never are): its frame at
+ * f, cut to the snap length.  Returns the frame after it, or f.
+ */
+static __attribute__((noinline)) struct capture_frame *
+rfile_one(struct capture *c, const uint8_t **pp, const uint8_t *end,
+    struct capture_frame *f)
+{
+	return rfile_run(pp, end, f, f + 1, PCAP_MAX_CAPLEN, c->snapshot,
+	    c->rnsec);
+}
+
+/*
  * Up to max records to the callback, as pcap_dispatch does: returns how
  * many, 0 at the end, -1 once the file is broken (errbuf says how, in
  * libpcap's words).  Each record's header is checked against the bytes
@@ -272,39 +322,32 @@ rfile_filter(struct capture *c, struct capture_frame *f, unsigned n)
 static int
 rfile_dispatch(struct capture *c, int max)
 {
-	struct capture_frame fr[FRAMES], *f, *flim;
+	struct capture_frame fr[FRAMES], *f, *g, *flim;
 	const uint8_t *p, *end;
-	uint32_t rh[4], usec, snap = c->snapshot;
-	size_t left = 0, need = 0;
+	uint32_t incl, lim;
+	size_t left, need;
 	unsigned k;
-	int n = 0, nsec = c->rnsec;
+	int n = 0;
 
 	if (c->rerror)
 		return -1;
 	p = c->rbuf + c->rpos;
 	end = c->rbuf + c->rlen;
+	/*
+	 * Records of up to lim bytes need no cutting to the snap length:
+	 * the runs take only those, and rfile_one() any longer one.
+	 */
+	lim = c->snapshot < PCAP_MAX_CAPLEN ? c->snapshot : PCAP_MAX_CAPLEN;
 	while (n < max) {
 		/* A run of whole records at hand, up to FRAMES of them. */
-		f = fr;
 		flim = fr + (max - n < FRAMES ? max - n : FRAMES);
-		for (; f < flim; f++) {
-			left = (size_t)(end - p);
-			need = PCAP_REC_HDR;
-			if (left < need)
+		for (f = fr;; f = g) {
+			if (c->rnsec)
+				f = rfile_run(&p, end, f, flim, lim, lim, 1);
+			else
+				f = rfile_run(&p, end, f, flim, lim, lim, 0);
+			if (f == flim || (g = rfile_one(c, &p, end, f)) == f)
 				break;
-			memcpy(rh, p, sizeof(rh));
-			need += rh[2];
-			if (need > PCAP_REC_HDR + PCAP_MAX_CAPLEN || left < need)
-				break;
-			f->data = p + PCAP_REC_HDR;
-			p += need;
-			/* libpcap hands over no more than the snap length. */
-			f->caplen = rh[2] < snap ? rh[2] : snap;
-			f->len = rh[3];
-			usec = rh[1];
-			if (nsec)
-				usec /= 1000;
-			f->ts_ms = frame_ms(rh[0], usec);
 		}
 		/* Before a read moves the buffer the frames point into. */
 		k = (unsigned)(f - fr);
@@ -314,6 +357,13 @@ rfile_dispatch(struct capture *c, int max)
 		n += (int)k;
 		if (f == flim)
 			continue;
+		/* What stopped the run: the record at p. */
+		left = (size_t)(end - p);
+		need = PCAP_REC_HDR;
+		if (left >= need) {
+			memcpy(&incl, p + 8, sizeof(incl));
+			need += incl;
+		}
 		if (need > PCAP_REC_HDR + PCAP_MAX_CAPLEN) {
 			snprintf(c->errbuf, sizeof(c->errbuf), "invalid packet "
 			    "capture length %zu, bigger than snaplen of %u",

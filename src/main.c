@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) void
 frames_run(struct probe *p, const struct capture_frame *f, unsigned n,
     int dlt, uint32_t ifindex, int plain)
 {
-	const struct capture_frame *end = f + n;
+	const struct capture_frame *end = f + n, *stop;
 	struct packet *pkt;
 	uint64_t now, next;
 	uint32_t wirelen;
@@ -154,37 +154,51 @@ frames_run(struct probe *p, const struct capture_frame *f, unsigned n,
 	 */
 	pkt = &p->batch[p->nbatch];
 	now = p->now_ms;
-	next = p->next_expiry_ms;
-	for (; f < end; f++) {
-		if (sampling > 1 && p->sample_counter++ % sampling != 0) {
-			p->packets_unsampled++;
-			continue;
-		}
-		wirelen = f->len > f->caplen ? f->len : f->caplen;
-		/* The fast path's link never names an interface. */
-		if (dlt == DLT_EN10MB && decode_fast_ether(f->data, f->caplen,
-		    wirelen, pkt, macs) == DECODE_OK)
-			pkt->ifindex = ifindex;
-		else if (!decode_general(p, f, wirelen, dlt, ifindex, pkt))
-			continue;
-		pkt->ts_ms = f->ts_ms;
-		/* Replay time: the packets' own, and it never runs back. */
-		if (pkt->ts_ms > now) {
-			if (now != 0 && pkt->ts_ms < next)
-				now = pkt->ts_ms;
-			else {
-				p->nbatch = (unsigned)(pkt - p->batch);
-				p->now_ms = now;
-				pkt = clock_step(p, pkt);
-				now = p->now_ms;
-				next = p->next_expiry_ms;
+	/* Before the first packet no time is < 0: clock_step() starts it. */
+	next = now != 0 ? p->next_expiry_ms : 0;
+	while (f < end) {
+		/*
+		 * A frame adds at most one packet (clock_step() only empties
+		 * the batch), so none fills up before stop: one test per
+		 * stretch instead of one per packet.
+		 */
+		stop = end - f < &p->batch[PROBE_BATCH] - pkt ? end :
+		    f + (&p->batch[PROBE_BATCH] - pkt);
+		for (; f < stop; f++) {
+			if (sampling > 1 &&
+			    p->sample_counter++ % sampling != 0) {
+				p->packets_unsampled++;
+				continue;
 			}
+			wirelen = f->len > f->caplen ? f->len : f->caplen;
+			/* The fast path's link never names an interface. */
+			if (dlt == DLT_EN10MB && decode_fast_ether(f->data,
+			    f->caplen, wirelen, pkt, macs) == DECODE_OK)
+				pkt->ifindex = ifindex;
+			else if (!decode_general(p, f, wirelen, dlt, ifindex,
+			    pkt))
+				continue;
+			pkt->ts_ms = f->ts_ms;
+			/* Replay time: the packets' own, never running back. */
+			if (pkt->ts_ms > now) {
+				if (pkt->ts_ms < next)
+					now = pkt->ts_ms;
+				else {
+					p->nbatch = (unsigned)(pkt - p->batch);
+					p->now_ms = now;
+					pkt = clock_step(p, pkt);
+					now = p->now_ms;
+					next = p->next_expiry_ms;
+				}
+			}
+			if (psamp) {
+				p->now_ms = now;
+				exporter_set_clock(p->ex, now);
+				exporter_packet(p->ex, pkt);	/* one per packet */
+			} else
+				pkt++;
 		}
-		if (psamp) {
-			p->now_ms = now;
-			exporter_set_clock(p->ex, now);
-			exporter_packet(p->ex, pkt);	/* one per packet */
-		} else if (++pkt == &p->batch[PROBE_BATCH]) {
+		if (pkt == &p->batch[PROBE_BATCH]) {
 			p->nbatch = PROBE_BATCH;
 			p->now_ms = now;
 			probe_flush(p);
