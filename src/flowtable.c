@@ -615,7 +615,7 @@ key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
 }
 
 /* A stored flow's bucket, from its kept hash bits when they suffice. */
-static uint32_t
+static inline uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
 {
 	const uint8_t *h = r->key.hash;
@@ -683,7 +683,7 @@ flow_classify(const struct flowtable *ft, const struct rec *r)
  * field is written once, without clearing the struct first: a memset of
  * its 176 bytes cost more than the rest of the copy.
  */
-static const struct flow *
+static inline __attribute__((always_inline)) const struct flow *
 rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 {
 	static const struct flow_side empty = { 0 };
