@@ -1203,27 +1203,18 @@ add_v5_record(struct exporter *ex, struct flow_record r)
 	pending_add(ex, &r);
 }
 
-void
-exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
+/* v1/v5: the records those formats can carry; IPv6 is unexportable. */
+static __attribute__((noinline)) void
+add_v5_flow(struct exporter *ex, const struct flow *f, enum expiry_reason why)
 {
-	struct exporter *ex = arg;
 	struct flow_record r;
 	const struct flow_side *s;
-	int v5 = ex->cfg.version == 1 || ex->cfg.version == 5;
 	int side[2], rev;
 	size_t n, i;
 
-	n = record_sides(f, ex->cfg.biflow && ex->cfg.version == 10, side,
-	    &rev);
-	ex->stats.flows++;
+	n = record_sides(f, 0, side, &rev);
 	for (i = 0; i < n; i++) {
 		s = &f->side[side[i]];
-		if (!v5) {
-			/* Filled in place: no copy of the record. */
-			fill_record(pending_slot(ex), f, side[i], rev, why);
-			ex->npending++;
-			continue;
-		}
 		if (f->key.af != 4) {
 			if (!ex->warned_v6) {
 				log_warnx("NetFlow v%d cannot carry IPv6 "
@@ -1242,6 +1233,27 @@ exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 			add_v5_record(ex, r);
 			continue;
 		}
+		fill_record(pending_slot(ex), f, side[i], rev, why);
+		ex->npending++;
+	}
+}
+
+void
+exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
+{
+	struct exporter *ex = arg;
+	int side[2], rev;
+	size_t n, i;
+
+	ex->stats.flows++;
+	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
+		add_v5_flow(ex, f, why);
+		return;
+	}
+	n = record_sides(f, ex->cfg.biflow && ex->cfg.version == 10, side,
+	    &rev);
+	for (i = 0; i < n; i++) {
+		/* Filled in place: no copy of the record. */
 		fill_record(pending_slot(ex), f, side[i], rev, why);
 		ex->npending++;
 	}
