@@ -1102,22 +1102,22 @@ send_pending(struct exporter *ex, int final)
 		/*
 		 * How many records one message takes; the same for all.  With
 		 * one UDP collector and no control message due, that message
-		 * is encoded on its stream and sent as it is.  Otherwise, and
-		 * for the last records, which wait for more unless they fill a
-		 * message, it is found from the records' lengths: each record
-		 * is encoded once, when sent (once per collector).
+		 * is encoded on its stream and sent as it is, unless it would
+		 * hold the last records with room to spare: those wait for
+		 * more.  Otherwise it is found from the records' lengths:
+		 * each record is encoded once, when sent (once per collector).
 		 */
 		direct = ex->ncol == 1 && !is_stream(ex) &&
 		    !ex->cfg.load_balance && !control_due(ex, &ex->col[0].stream);
-		if (direct && !(!final && n == ex->npending - off &&
-		    fits_one(ex, recs, n))) {
+		if (direct && !final && n == ex->npending - off &&
+		    fits_one(ex, recs, n))
+			break;	/* keep them for a fuller message */
+		if (direct) {
 			probe_st = ex->col[0].stream;
 			k = encode_data(ex, &probe_st, &clk, recs, n, &w,
 			    &full);
-		} else {
-			direct = 0;
+		} else
 			k = take(ex, recs, n, &full);
-		}
 		full = full || n < ex->npending - off;
 		if (k == 0) {
 			log_warnx("export: record does not fit a message of "
