@@ -1194,22 +1194,22 @@ send_pending(struct exporter *ex, int final)
 		/*
 		 * How many records one message takes; the same for all.  With
 		 * one UDP collector and no control message due, that message
-		 * is encoded on its stream and sent as it is.  Otherwise, and
-		 * for the last records, which wait for more unless they fill a
-		 * message, it is found from the records' lengths: each record
-		 * is encoded once, when sent (once per collector).
+		 * is encoded on its stream and sent as it is, unless it would
+		 * hold the last records with room to spare: those wait for
+		 * more.  Otherwise it is found from the records' lengths:
+		 * each record is encoded once, when sent (once per collector).
 		 */
 		direct = ex->ncol == 1 && !is_stream(ex) &&
 		    !ex->cfg.load_balance && !control_due(ex, &ex->col[0].stream);
-		if (direct && !(!final && n == ex->npending - off &&
-		    fits_one(ex, recs, n))) {
+		if (direct && !final && n == ex->npending - off &&
+		    fits_one(ex, recs, n))
+			break;	/* keep them for a fuller message */
+		if (direct) {
 			probe_st = ex->col[0].stream;
 			k = encode_data(ex, &probe_st, &clk, recs, n, &w,
 			    &full);
-		} else {
-			direct = 0;
+		} else
 			k = take(ex, recs, n, &full);
-		}
 		full = full || n < ex->npending - off;
 		if (k == 0) {
 			log_warnx("export: record does not fit a message of "
@@ -1296,27 +1296,18 @@ add_v5_record(struct exporter *ex, struct flow_record r)
 	pending_add(ex, &r);
 }
 
-void
-exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
+/* v1/v5: the records those formats can carry; IPv6 is unexportable. */
+static __attribute__((noinline)) void
+add_v5_flow(struct exporter *ex, const struct flow *f, enum expiry_reason why)
 {
-	struct exporter *ex = arg;
 	struct flow_record r;
 	const struct flow_side *s;
-	int v5 = ex->cfg.version == 1 || ex->cfg.version == 5;
 	int side[2], rev;
 	size_t n, i;
 
-	n = record_sides(f, ex->cfg.biflow && ex->cfg.version == 10, side,
-	    &rev);
-	ex->stats.flows++;
+	n = record_sides(f, 0, side, &rev);
 	for (i = 0; i < n; i++) {
 		s = &f->side[side[i]];
-		if (!v5) {
-			/* Filled in place: no copy of the record. */
-			fill_record(pending_slot(ex), f, side[i], rev, why);
-			ex->npending++;
-			continue;
-		}
 		if (f->key.af != 4) {
 			if (!ex->warned_v6) {
 				log_warnx("NetFlow v%d cannot carry IPv6 "
@@ -1335,6 +1326,27 @@ exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 			add_v5_record(ex, r);
 			continue;
 		}
+		fill_record(pending_slot(ex), f, side[i], rev, why);
+		ex->npending++;
+	}
+}
+
+void
+exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
+{
+	struct exporter *ex = arg;
+	int side[2], rev;
+	size_t n, i;
+
+	ex->stats.flows++;
+	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
+		add_v5_flow(ex, f, why);
+		return;
+	}
+	n = record_sides(f, ex->cfg.biflow && ex->cfg.version == 10, side,
+	    &rev);
+	for (i = 0; i < n; i++) {
+		/* Filled in place: no copy of the record. */
 		fill_record(pending_slot(ex), f, side[i], rev, why);
 		ex->npending++;
 	}

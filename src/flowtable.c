@@ -259,9 +259,8 @@ list_remove(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
  */
 static __attribute__((noinline)) void
 list_insert_search(struct flowtable *ft, struct flist *l, int which,
-    uint32_t idx)
+    uint32_t idx, uint64_t t)
 {
-	uint64_t t = rec_order(rec_at(ft, idx), which);
 	uint32_t after = l->tail, next;
 
 	while (after != NIL && rec_order(rec_at(ft, after), which) > t)
@@ -281,15 +280,18 @@ list_insert_search(struct flowtable *ft, struct flist *l, int which,
 		*link_prev(ft, next, which) = idx;
 }
 
-/* The common case inline: the record goes at the tail. */
+/*
+ * The common case inline: the record goes at the tail.  t is its
+ * rec_order(), which the callers have at hand.
+ */
 static inline void
-list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
+list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx,
+    uint64_t t)
 {
 	uint32_t tail = l->tail;
 
-	if (tail != NIL && rec_order(rec_at(ft, tail), which) >
-	    rec_order(rec_at(ft, idx), which)) {
-		list_insert_search(ft, l, which, idx);
+	if (tail != NIL && rec_order(rec_at(ft, tail), which) > t) {
+		list_insert_search(ft, l, which, idx, t);
 		return;
 	}
 	*link_prev(ft, idx, which) = tail;
@@ -615,7 +617,7 @@ key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
 }
 
 /* A stored flow's bucket, from its kept hash bits when they suffice. */
-static uint32_t
+static inline uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
 {
 	const uint8_t *h = r->key.hash;
@@ -683,7 +685,7 @@ flow_classify(const struct flowtable *ft, const struct rec *r)
  * field is written once, without clearing the struct first: a memset of
  * its 176 bytes cost more than the rest of the copy.
  */
-static const struct flow *
+static inline __attribute__((always_inline)) const struct flow *
 rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 {
 	static const struct flow_side empty = { 0 };
@@ -877,8 +879,9 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	r->tcp_flags[side] = pkt->tcp_flags;
 	r->tcp_flags[!side] = 0;
 	r->cls = (uint8_t)flow_classify(ft, r);
-	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx);
-	list_insert(ft, &ft->active, L_ACTIVE, idx);
+	/* Its first packet is its stamp and its first: both at base_ms. */
+	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx, pkt->ts_ms);
+	list_insert(ft, &ft->active, L_ACTIVE, idx, pkt->ts_ms);
 	ft->stats.flows_created++;
 	ft->stats.flows_by_proto[pkt->proto]++;
 	if (++ft->stats.active > ft->stats.peak_active)
@@ -890,9 +893,11 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 static __attribute__((noinline)) void
 flow_began_earlier(struct flowtable *ft, uint32_t idx, int side, int32_t off)
 {
+	struct rec *r = rec_at(ft, idx);
+
 	list_remove(ft, &ft->active, L_ACTIVE, idx);
-	rec_at(ft, idx)->first[side] = off;
-	list_insert(ft, &ft->active, L_ACTIVE, idx);
+	r->first[side] = off;
+	list_insert(ft, &ft->active, L_ACTIVE, idx, rec_order(r, L_ACTIVE));
 }
 
 /* A new class, or a stamp RESTAMP_MS old: to the idle list's tail. */
@@ -905,7 +910,7 @@ flow_restamp(struct flowtable *ft, uint32_t idx, enum flow_class cls,
 	list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
 	r->cls = (uint8_t)cls;
 	r->stamp = last;
-	list_insert(ft, &ft->idle[cls], L_IDLE, idx);
+	list_insert(ft, &ft->idle[cls], L_IDLE, idx, rec_abs(r, last));
 }
 
 static inline __attribute__((always_inline)) void
