@@ -55,18 +55,20 @@
 #define OFF_EMPTY_LAST	INT32_MIN
 
 /*
- * What a flow is keyed on: 48 bytes, compared whole.  Three bytes hold
- * the low bits of the key's hash: equal keys have equal hashes, so they
- * compare harmlessly, and removal finds the bucket without rehashing.
- * The last eight bytes follow struct packet's vlan..tcp_flags, so the
- * key takes them in one masked load (see key_tail()).
+ * What a flow is keyed on: 48 bytes, compared whole but for three bytes
+ * that hold a stored flow's bucket (its low 24 bits), so removal finds
+ * the bucket without rehashing.  Every record on one chain has the same
+ * bucket, so a lookup has no need to compare them, nor a packet's key to
+ * carry them.  The last eight bytes follow struct packet's
+ * vlan..tcp_flags, so the key takes them in one masked load (see
+ * key_tail()).
  */
 struct rkey {
 	uint8_t		addr[2][16];	/* [0] is the lower endpoint */
 	uint16_t	port[2];
 	uint32_t	ifindex;
 	uint16_t	vlan;
-	uint8_t		hash[2];	/* where the packet has inner_vlan */
+	uint8_t		hash[2];	/* bucket; where the packet has inner_vlan */
 	uint8_t		af;
 	uint8_t		proto;
 	uint8_t		tos;
@@ -499,12 +501,11 @@ key_tail(const struct flowtable *ft, const struct packet *p, unsigned swap,
 	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
 }
 
-/* Store the tail words and the hash's low bits into the key. */
+/* Store the tail words into the key, its bucket bytes zero. */
 static inline void
-key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1, uint32_t h)
+key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w1 |= HASH_BITS(h);
 	memcpy(k->port, &w0, 8);
 	memcpy(&k->vlan, &w1, 8);
 #else
@@ -515,10 +516,17 @@ key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1, uint32_t h)
 	k->af = (uint8_t)(w1 >> 32);
 	k->proto = (uint8_t)(w1 >> 40);
 	k->tos = (uint8_t)(w1 >> 48);
-	k->hash[0] = (uint8_t)h;
-	k->hash[1] = (uint8_t)(h >> 8);
-	k->hash2 = (uint8_t)(h >> 16);
+	k->hash[0] = k->hash[1] = k->hash2 = 0;
 #endif
+}
+
+/* A stored key's bucket bytes, for rec_bucket(). */
+static inline void
+key_set_bucket(struct rkey *k, uint32_t bucket)
+{
+	k->hash[0] = (uint8_t)bucket;
+	k->hash[1] = (uint8_t)(bucket >> 8);
+	k->hash2 = (uint8_t)(bucket >> 16);
 }
 
 /* -T ether: the MACs in key order, zero-padded to a hash block. */
@@ -616,7 +624,7 @@ key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
 	return key_siphash(ft, k, mac);
 }
 
-/* A stored flow's bucket, from its kept hash bits when they suffice. */
+/* A stored flow's bucket, from its kept bits when they suffice. */
 static inline uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
 {
@@ -628,31 +636,51 @@ rec_bucket(const struct flowtable *ft, const struct rec *r)
 	return key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask;
 }
 
-/* 48 bytes compared as wholes, without memcmp's search for the first
- * difference: three vector compares where the CPU has them. */
+/*
+ * A stored key against a packet's, but for the bucket bytes: 48 bytes
+ * compared as wholes, without memcmp's search for the first difference,
+ * in three vector compares where the CPU has them.
+ */
 static inline int
 key_equal(const struct flowtable *ft, const struct rec *r,
     const struct rkey *k, const uint8_t *mac)
 {
 #if defined(__SSE2__)
+	/* The bucket bytes, all ones: they count as equal. */
+	static const struct rkey bucket = {
+		.hash = { 0xff, 0xff }, .hash2 = 0xff
+	};
 	const __m128i *x = (const __m128i *)(const void *)&r->key;
 	const __m128i *y = (const __m128i *)(const void *)k;
+	const __m128i *b = (const __m128i *)(const void *)&bucket;
 	__m128i e;
 
+	_Static_assert(offsetof(struct rkey, hash) >= 32 &&
+	    offsetof(struct rkey, hash2) >= 32,
+	    "bucket bytes not in the key's last 16 bytes");
 	e = _mm_and_si128(
 	    _mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y)),
 	    _mm_cmpeq_epi8(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1)));
-	e = _mm_and_si128(e,
-	    _mm_cmpeq_epi8(_mm_loadu_si128(x + 2), _mm_loadu_si128(y + 2)));
+	e = _mm_and_si128(e, _mm_or_si128(_mm_loadu_si128(b + 2),
+	    _mm_cmpeq_epi8(_mm_loadu_si128(x + 2), _mm_loadu_si128(y + 2))));
 	if (_mm_movemask_epi8(e) != 0xffff)
 		return 0;
 #else
-	uint64_t x[6], y[6];
+	union {
+		struct rkey	k;
+		uint64_t	w[6];
+	} m;
+	uint64_t x[6], y[6], d = 0;
+	unsigned i;
 
+	/* A constant the compiler folds: ones but for the bucket bytes. */
+	memset(&m, 0xff, sizeof(m));
+	m.k.hash[0] = m.k.hash[1] = m.k.hash2 = 0;
 	memcpy(x, &r->key, sizeof(x));
 	memcpy(y, k, sizeof(y));
-	if (((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
-	    (x[3] ^ y[3]) | (x[4] ^ y[4]) | (x[5] ^ y[5])) != 0)
+	for (i = 0; i < 6; i++)
+		d |= (x[i] ^ y[i]) & m.w[i];
+	if (d != 0)
 		return 0;
 #endif
 	return ft->mac_off == 0 || memcmp(rec_mac(ft, r), mac, 12) == 0;
@@ -857,6 +885,7 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	 * memset of the record first.  Labels past nmpls are never read.
 	 */
 	r->key = a->key;
+	key_set_bucket(&r->key, a->bucket);
 	if (ft->mac_off)
 		memcpy(rec_mac(ft, r), a->mac, 12);
 	r->stamp = 0;
@@ -997,6 +1026,7 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 	memcpy(a->key.addr[0], lo, 16);
 	memcpy(a->key.addr[1], hi, 16);
 	key_tail(ft, p, swap, &w0, &w1);
+	key_set_tail(&a->key, w0, w1);
 	if (ft->mac_off)
 		key_macs(p, swap, a->mac);
 #if defined(HAVE_AESHASH)
@@ -1006,10 +1036,8 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 #endif
 	{
 		(void)aes;
-		key_set_tail(&a->key, w0, w1, 0);
 		h = key_siphash(ft, &a->key, a->mac);
 	}
-	key_set_tail(&a->key, w0, w1, h);
 	a->side = swap;
 	a->bucket = h & ft->mask;
 	__builtin_prefetch(&ft->buckets[a->bucket]);

@@ -861,6 +861,44 @@ test_flowtable_ipv6(void **state)
 	fixture_free(fx);
 }
 
+/*
+ * Keys that differ in one address byte are different flows, whichever
+ * byte: 48 flows in 64 buckets share buckets, so each byte is compared
+ * against flows of its own bucket too, under ten hash keys.
+ */
+static void
+test_flowtable_every_byte(void **state)
+{
+	struct flowtable_config c;
+	struct fixture *fx;
+	struct packet p;
+	unsigned i, pass, round;
+
+	(void)state;
+	cfg_default(&c);
+	for (round = 0; round < 10; round++) {
+		fx = fixture_new(&c);
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i < 48; i++) {
+				p = pkt4(0, 0, 6, 40000, 80, T0 + pass);
+				p.af = 6;
+				memset(p.src, 0x20, 16);
+				memset(p.dst, 0x30, 16);
+				if (i < 16)
+					p.src[i] = 0x21;
+				else if (i < 32)
+					p.dst[i - 16] = 0x31;
+				else
+					p.dst[i - 32] = 0x10;
+				flowtable_account(fx->ft, &p);
+			}
+		}
+		assert_int_equal(flowtable_stats(fx->ft)->flows_created, 48);
+		assert_int_equal(flowtable_stats(fx->ft)->packets, 96);
+		fixture_free(fx);
+	}
+}
+
 static void
 test_flowtable_bad_config(void **state)
 {
@@ -943,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_flowtable_mpls_and_inner_vlan),
 		cmocka_unit_test(test_flowtable_egress),
 		cmocka_unit_test(test_flowtable_ipv6),
+		cmocka_unit_test(test_flowtable_every_byte),
 		cmocka_unit_test(test_flowtable_bad_config),
 		cmocka_unit_test(test_flowtable_names),
 		cmocka_unit_test(test_flowtable_foreach),
