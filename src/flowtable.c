@@ -29,6 +29,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define NIL		UINT32_MAX
 #define L_IDLE		0
@@ -453,6 +456,19 @@ static inline unsigned
 endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 {
 	uint64_t x[2], y[2];
+#if defined(__x86_64__)
+	unsigned long long t;
+	unsigned char c;
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	/*
+	 * It does when (b, bp) - (a, ap), one subtraction of 144 bits,
+	 * borrows: a compare and two subtractions with borrow.
+	 */
+	c = _subborrow_u64(bp < ap, be64toh(y[1]), be64toh(x[1]), &t);
+	return _subborrow_u64(c, be64toh(y[0]), be64toh(x[0]), &t);
+#else
 	unsigned __int128 u, v;
 
 	memcpy(x, a, 16);
@@ -460,6 +476,7 @@ endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 	u = (unsigned __int128)be64toh(x[0]) << 64 | be64toh(x[1]);
 	v = (unsigned __int128)be64toh(y[0]) << 64 | be64toh(y[1]);
 	return (unsigned)(u > v) | ((unsigned)(u == v) & (unsigned)(ap > bp));
+#endif
 }
 
 /* Whether struct packet lays out the key's tail fields as rkey does. */
@@ -475,29 +492,39 @@ endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 #define HASH_BITS(h)							\
 	(((uint64_t)(h) & 0xffff) << 16 | ((uint64_t)(h) >> 16 & 0xff) << 56)
 
-/*
- * The key's last 16 bytes as two words in memory order (little-endian):
- * ports and ifindex, then vlan, af, proto, tos, with the hash bytes zero.
- * The fields the tracking level ignores are masked off.
- */
-static inline void
-key_tail(const struct flowtable *ft, const struct packet *p, unsigned swap,
-    uint64_t *w0, uint64_t *w1)
+/* The ports the tracking level keeps, sport in the low half. */
+static inline uint32_t
+pkt_ports(const struct flowtable *ft, const struct packet *p)
 {
 	uint32_t ports;
 
-	if (PKT_TAIL_LIKE_KEY) {
+	if (PKT_TAIL_LIKE_KEY)
 		memcpy(&ports, &p->sport, 4);
+	else
+		ports = (uint32_t)p->sport | (uint32_t)p->dport << 16;
+	return ports & ft->port_mask;
+}
+
+/*
+ * The key's last 16 bytes as two words in memory order (little-endian):
+ * ports and ifindex, then vlan, af, proto, tos, with the hash bytes zero.
+ * The fields the tracking level ignores are masked off; ports are
+ * pkt_ports()'.
+ */
+static inline void
+key_tail(const struct flowtable *ft, const struct packet *p, uint32_t ports,
+    unsigned swap, uint64_t *w0, uint64_t *w1)
+{
+	if (PKT_TAIL_LIKE_KEY) {
 		memcpy(w1, &p->vlan, 8);
 		*w1 &= ft->tail_mask;
 	} else {
-		ports = (uint32_t)p->sport | (uint32_t)p->dport << 16;
 		*w1 = ((uint64_t)p->vlan | (uint64_t)p->af << 32 |
 		    (uint64_t)p->proto << 40 | (uint64_t)p->tos << 48) &
 		    ft->tail_mask;
 	}
-	ports &= ft->port_mask;
-	ports = ports >> (16 * swap) | ports << (16 * swap);
+	/* A rotation by 0 or 16, written as one the compiler knows. */
+	ports = ports >> (16 * swap) | ports << ((32 - 16 * swap) & 31);
 	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
 }
 
@@ -1013,10 +1040,10 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 	const uint8_t *lo, *hi;
 	uint64_t w0, w1;
 	unsigned swap;
-	uint32_t h;
+	uint32_t h, ports = pkt_ports(ft, p);
 
-	swap = endpoint_after(p->src, p->dst, p->sport & ft->port_mask,
-	    p->dport & ft->port_mask);
+	swap = endpoint_after(p->src, p->dst, (uint16_t)ports,
+	    (uint16_t)(ports >> 16));
 	/*
 	 * Arithmetic, not a branch: the swap is unpredictable.  Offsets from
 	 * the packet itself, as dst is not within src's bounds.
@@ -1025,7 +1052,7 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 	hi = (const uint8_t *)p + offsetof(struct packet, dst) - 16 * swap;
 	memcpy(a->key.addr[0], lo, 16);
 	memcpy(a->key.addr[1], hi, 16);
-	key_tail(ft, p, swap, &w0, &w1);
+	key_tail(ft, p, ports, swap, &w0, &w1);
 	key_set_tail(&a->key, w0, w1);
 	if (ft->mac_off)
 		key_macs(p, swap, a->mac);
