@@ -1095,17 +1095,17 @@ static inline __attribute__((always_inline)) void
 batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes)
 {
 	struct ahead a[AHEAD];
-	size_t i;
+	size_t i, warm = n < AHEAD ? n : AHEAD;
 
 	/*
 	 * Packet i is prepared at step i, fetched at i + AHEAD / 2 and
 	 * accounted at i + AHEAD, leaving its slot before packet i + AHEAD
 	 * takes it.  The steady state is a loop of its own, free of tests.
 	 */
-	for (i = 0; i < n && i < AHEAD; i++) {
+	for (i = 0; i < warm; i++) {
 		if (i >= AHEAD / 2)
-			ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
-		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes);
+			ahead_fetch(ft, &a[i - AHEAD / 2]);
+		ahead_prepare(ft, &pkts[i], &a[i], aes);
 	}
 	for (; i < n; i++) {
 		account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD]);
