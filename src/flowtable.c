@@ -524,7 +524,7 @@ key_tail(const struct flowtable *ft, const struct packet *p, uint32_t ports,
 		    ft->tail_mask;
 	}
 	/* A rotation by 0 or 16, written as one the compiler knows. */
-	ports = ports >> (16 * swap) | ports << ((32 - 16 * swap) & 31);
+	ports = ports >> (16 * swap) | ports << (-(16 * swap) & 31);
 	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
 }
 
