@@ -603,14 +603,17 @@ key_siphash(const struct flowtable *ft, const struct rkey *k,
 }
 
 #if defined(HAVE_AESHASH)
-/* aeshash of a key held as its address blocks and tail words. */
+/*
+ * aeshash of a key held as its address blocks and tail words, and its
+ * MACs' block when not NULL.
+ */
 static inline __attribute__((target("aes"))) uint32_t
 key_aeshash(const struct flowtable *ft, const uint8_t *lo, const uint8_t *hi,
     uint64_t w0, uint64_t w1, const uint8_t *mac)
 {
 	__m128i m;
 
-	if (ft->mac_off) {
+	if (mac != NULL) {
 		m = _mm_loadu_si128((const __m128i *)(const void *)mac);
 		return aeshash_blocks(&ft->aeskey,
 		    _mm_loadu_si128((const __m128i *)(const void *)lo),
@@ -636,7 +639,7 @@ rec_aeshash(const struct flowtable *ft, const struct rkey *k,
 	memcpy(&w0, k->port, 8);
 	memcpy(&w1, &k->vlan, 8);
 	return key_aeshash(ft, k->addr[0], k->addr[1], w0,
-	    w1 & ~HASH_BITS(HASH_KEPT), m);
+	    w1 & ~HASH_BITS(HASH_KEPT), ft->mac_off ? m : NULL);
 }
 #endif
 
@@ -666,11 +669,12 @@ rec_bucket(const struct flowtable *ft, const struct rec *r)
 /*
  * A stored key against a packet's, but for the bucket bytes: 48 bytes
  * compared as wholes, without memcmp's search for the first difference,
- * in three vector compares where the CPU has them.
+ * in three vector compares where the CPU has them.  macs: the table keys
+ * on MACs (ft->mac_off, a constant where inlined).
  */
 static inline int
 key_equal(const struct flowtable *ft, const struct rec *r,
-    const struct rkey *k, const uint8_t *mac)
+    const struct rkey *k, const uint8_t *mac, int macs)
 {
 #if defined(__SSE2__)
 	/* The bucket bytes, all ones: they count as equal. */
@@ -710,7 +714,7 @@ key_equal(const struct flowtable *ft, const struct rec *r,
 	if (d != 0)
 		return 0;
 #endif
-	return ft->mac_off == 0 || memcmp(rec_mac(ft, r), mac, 12) == 0;
+	return !macs || memcmp(rec_mac(ft, r), mac, 12) == 0;
 }
 
 static inline enum flow_class
@@ -971,7 +975,7 @@ flow_restamp(struct flowtable *ft, uint32_t idx, enum flow_class cls,
 
 static inline __attribute__((always_inline)) void
 account_one(struct flowtable *ft, const struct packet *pkt,
-    const struct ahead *a)
+    const struct ahead *a, int macs)
 {
 	struct rec *r = NULL;
 	uint32_t idx;
@@ -984,7 +988,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 
 	for (idx = ft->buckets[a->bucket]; idx != 0; idx = r->hnext) {
 		r = rec_at(ft, idx - 1);
-		if (key_equal(ft, r, &a->key, a->mac))
+		if (key_equal(ft, r, &a->key, a->mac, macs))
 			break;
 	}
 	if (idx != 0) {
@@ -1031,11 +1035,12 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 
 /*
  * The packet's canonical key, its side of it, its hash and bucket.  aes
- * is a constant where this is inlined, so each hash gets its own copy.
+ * and macs (the table keys on MACs) are constants where this is inlined,
+ * so each case gets its own copy.
  */
 static inline __attribute__((always_inline)) void
 ahead_prepare(const struct flowtable *ft, const struct packet *p,
-    struct ahead *a, int aes)
+    struct ahead *a, int aes, int macs)
 {
 	const uint8_t *lo, *hi;
 	uint64_t w0, w1;
@@ -1054,11 +1059,11 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 	memcpy(a->key.addr[1], hi, 16);
 	key_tail(ft, p, ports, swap, &w0, &w1);
 	key_set_tail(&a->key, w0, w1);
-	if (ft->mac_off)
+	if (macs)
 		key_macs(p, swap, a->mac);
 #if defined(HAVE_AESHASH)
 	if (aes)
-		h = key_aeshash(ft, lo, hi, w0, w1, a->mac);
+		h = key_aeshash(ft, lo, hi, w0, w1, macs ? a->mac : NULL);
 	else
 #endif
 	{
@@ -1092,7 +1097,8 @@ ahead_fetch(const struct flowtable *ft, const struct ahead *a)
  * fetches is only a hint: each packet still looks its flow up in turn.
  */
 static inline __attribute__((always_inline)) void
-batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes)
+batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes,
+    int macs)
 {
 	struct ahead a[AHEAD];
 	size_t i, warm = n < AHEAD ? n : AHEAD;
@@ -1105,16 +1111,16 @@ batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes)
 	for (i = 0; i < warm; i++) {
 		if (i >= AHEAD / 2)
 			ahead_fetch(ft, &a[i - AHEAD / 2]);
-		ahead_prepare(ft, &pkts[i], &a[i], aes);
+		ahead_prepare(ft, &pkts[i], &a[i], aes, macs);
 	}
 	for (; i < n; i++) {
-		account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD]);
+		account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD], macs);
 		ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
-		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes);
+		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes, macs);
 	}
 	for (; i < n + AHEAD; i++) {
 		if (i >= AHEAD)
-			account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD]);
+			account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD], macs);
 		if (i >= AHEAD / 2 && i - AHEAD / 2 < n)
 			ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
 	}
@@ -1123,14 +1129,18 @@ batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes)
 static void
 batch_siphash(struct flowtable *ft, const struct packet *pkts, size_t n)
 {
-	batch_run(ft, pkts, n, 0);
+	batch_run(ft, pkts, n, 0, ft->mac_off != 0);
 }
 
 #if defined(HAVE_AESHASH)
 static __attribute__((target("aes"))) void
 batch_aeshash(struct flowtable *ft, const struct packet *pkts, size_t n)
 {
-	batch_run(ft, pkts, n, 1);
+	/* -T ether apart: other tables test for MACs nowhere per packet. */
+	if (ft->mac_off)
+		batch_run(ft, pkts, n, 1, 1);
+	else
+		batch_run(ft, pkts, n, 1, 0);
 }
 #endif
 
