@@ -889,13 +889,18 @@ rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
 	    r->packets[side] == UINT32_MAX;
 }
 
-/* A packet's key, side and bucket, worked out ahead of its turn. */
+/*
+ * A packet's key, side and bucket, worked out ahead of its turn: 64
+ * bytes, so a slot is a shift away.  -T ether's MACs are kept beside.
+ */
 struct ahead {
 	struct rkey	key;
-	uint8_t		mac[16];	/* -T ether; the last 4 bytes zero */
 	uint32_t	bucket;
 	uint32_t	side;
+	uint8_t		unused[8];
 };
+
+_Static_assert(sizeof(struct ahead) == 64, "struct ahead is not 64 bytes");
 
 /*
  * A new flow for the packet.  Kept out of line with the other rare paths
@@ -904,7 +909,7 @@ struct ahead {
  */
 static __attribute__((noinline)) uint32_t
 flow_create(struct flowtable *ft, const struct packet *pkt,
-    const struct ahead *a)
+    const struct ahead *a, const uint8_t *mac)
 {
 	uint32_t idx = rec_alloc(ft);
 	struct rec *r = rec_at(ft, idx);
@@ -918,7 +923,7 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	r->key = a->key;
 	key_set_bucket(&r->key, a->bucket);
 	if (ft->mac_off)
-		memcpy(rec_mac(ft, r), a->mac, 12);
+		memcpy(rec_mac(ft, r), mac, 12);
 	r->stamp = 0;
 	r->base_ms = pkt->ts_ms;
 	r->first[side] = r->last[side] = 0;
@@ -975,7 +980,7 @@ flow_restamp(struct flowtable *ft, uint32_t idx, enum flow_class cls,
 
 static inline __attribute__((always_inline)) void
 account_one(struct flowtable *ft, const struct packet *pkt,
-    const struct ahead *a, int macs)
+    const struct ahead *a, const uint8_t *mac, int macs)
 {
 	struct rec *r = NULL;
 	uint32_t idx;
@@ -988,7 +993,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 
 	for (idx = ft->buckets[a->bucket]; idx != 0; idx = r->hnext) {
 		r = rec_at(ft, idx - 1);
-		if (key_equal(ft, r, &a->key, a->mac, macs))
+		if (key_equal(ft, r, &a->key, mac, macs))
 			break;
 	}
 	if (idx != 0) {
@@ -1003,7 +1008,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 		idx = NIL;
 
 	if (idx == NIL) {
-		idx = flow_create(ft, pkt, a);
+		idx = flow_create(ft, pkt, a, mac);
 		r = rec_at(ft, idx);
 		last = 0;
 	} else {
@@ -1040,7 +1045,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
  */
 static inline __attribute__((always_inline)) void
 ahead_prepare(const struct flowtable *ft, const struct packet *p,
-    struct ahead *a, int aes, int macs)
+    struct ahead *a, uint8_t mac[16], int aes, int macs)
 {
 	const uint8_t *lo, *hi;
 	uint64_t w0, w1;
@@ -1060,15 +1065,15 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 	key_tail(ft, p, ports, swap, &w0, &w1);
 	key_set_tail(&a->key, w0, w1);
 	if (macs)
-		key_macs(p, swap, a->mac);
+		key_macs(p, swap, mac);
 #if defined(HAVE_AESHASH)
 	if (aes)
-		h = key_aeshash(ft, lo, hi, w0, w1, macs ? a->mac : NULL);
+		h = key_aeshash(ft, lo, hi, w0, w1, macs ? mac : NULL);
 	else
 #endif
 	{
 		(void)aes;
-		h = key_siphash(ft, &a->key, a->mac);
+		h = key_siphash(ft, &a->key, mac);
 	}
 	a->side = swap;
 	a->bucket = h & ft->mask;
@@ -1101,6 +1106,7 @@ batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes,
     int macs)
 {
 	struct ahead a[AHEAD];
+	uint8_t mac[AHEAD][16];		/* -T ether; the last 4 bytes zero */
 	size_t i, warm = n < AHEAD ? n : AHEAD;
 
 	/*
@@ -1111,16 +1117,19 @@ batch_run(struct flowtable *ft, const struct packet *pkts, size_t n, int aes,
 	for (i = 0; i < warm; i++) {
 		if (i >= AHEAD / 2)
 			ahead_fetch(ft, &a[i - AHEAD / 2]);
-		ahead_prepare(ft, &pkts[i], &a[i], aes, macs);
+		ahead_prepare(ft, &pkts[i], &a[i], mac[i], aes, macs);
 	}
 	for (; i < n; i++) {
-		account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD], macs);
+		account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD],
+		    mac[i % AHEAD], macs);
 		ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
-		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], aes, macs);
+		ahead_prepare(ft, &pkts[i], &a[i % AHEAD], mac[i % AHEAD],
+		    aes, macs);
 	}
 	for (; i < n + AHEAD; i++) {
 		if (i >= AHEAD)
-			account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD], macs);
+			account_one(ft, &pkts[i - AHEAD], &a[i % AHEAD],
+			    mac[i % AHEAD], macs);
 		if (i >= AHEAD / 2 && i - AHEAD / 2 < n)
 			ahead_fetch(ft, &a[(i - AHEAD / 2) % AHEAD]);
 	}
