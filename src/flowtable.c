@@ -717,19 +717,24 @@ key_equal(const struct flowtable *ft, const struct rec *r,
 	return !macs || memcmp(rec_mac(ft, r), mac, 12) == 0;
 }
 
+/*
+ * TCP is tested first: a packet reclassifies its flow only when it brings
+ * a TCP flag the flow has not seen.
+ */
 static inline enum flow_class
 flow_classify(const struct flowtable *ft, const struct rec *r)
 {
 	uint8_t f0 = r->tcp_flags[0], f1 = r->tcp_flags[1];
 
-	switch (r->key.proto) {
-	case 6:
+	if (r->key.proto == 6) {
 		if (((f0 | f1) & TH_RST) && ft->cfg.idle_ms[FC_TCP_RST])
 			return FC_TCP_RST;
 		if ((f0 & TH_FIN) && (f1 & TH_FIN) &&
 		    ft->cfg.idle_ms[FC_TCP_FIN])
 			return FC_TCP_FIN;
 		return FC_TCP;
+	}
+	switch (r->key.proto) {
 	case 17:
 		return FC_UDP;
 	case 1:
