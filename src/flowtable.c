@@ -1039,7 +1039,9 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	ft->stats.octets_by_proto[pkt->proto] += pkt->octets;
 
 	cls = newflags ? flow_classify(ft, r) : r->cls;
-	if (cls != r->cls || (int64_t)last - r->stamp >= RESTAMP_MS)
+	/* A stamp is never after last, so their distance fits 32 bits. */
+	if (cls != r->cls ||
+	    (uint32_t)last - (uint32_t)r->stamp >= RESTAMP_MS)
 		flow_restamp(ft, idx, cls, last);
 }
 
