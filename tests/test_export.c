@@ -299,13 +299,14 @@ config_v(struct export_config *c, int version, size_t mtu)
 }
 
 static struct exporter *
-exporter_v(int version, struct receiver **rx, unsigned n, int lb)
+exporter_mtu(int version, struct receiver **rx, unsigned n, int lb,
+    size_t mtu)
 {
 	struct export_config c;
 	struct exporter *ex;
 	unsigned i;
 
-	config_v(&c, version, 1400);
+	config_v(&c, version, mtu);
 	c.load_balance = lb;
 	c.ncollectors = n;
 	for (i = 0; i < n; i++)
@@ -315,6 +316,26 @@ exporter_v(int version, struct receiver **rx, unsigned n, int lb)
 	assert_int_equal(exporter_ncollectors(ex), n);
 	exporter_set_clock(ex, T0 + 60000);
 	return ex;
+}
+
+static struct exporter *
+exporter_v(int version, struct receiver **rx, unsigned n, int lb)
+{
+	return exporter_mtu(version, rx, n, lb, 1400);
+}
+
+/* Flows 1..n expire: flow k from 10.0.0.k, k packets of 100 bytes. */
+static void
+expire_flows(struct exporter *ex, unsigned n)
+{
+	struct flow *f;
+	unsigned k;
+
+	for (k = 1; k <= n; k++) {
+		f = mkflow(4, (uint8_t)k, 60, k, 100 * k, T0, 0, 0, 0);
+		exporter_flow_expired(ex, f, EXP_IDLE);
+		free(f);
+	}
 }
 
 /*
@@ -415,20 +436,14 @@ test_export_mirror(void **state)
 {
 	struct receiver *rx[2];
 	struct exporter *ex;
-	struct flow *f;
 	uint64_t p, o, srcs;
 	size_t recs, i;
-	unsigned k;
 
 	(void)state;
 	rx[0] = receiver_new();
 	rx[1] = receiver_new();
 	ex = exporter_v(5, rx, 2, 0);
-	for (k = 1; k <= 40; k++) {
-		f = mkflow(4, (uint8_t)k, 60, k, 100 * k, T0, 0, 0, 0);
-		exporter_flow_expired(ex, f, EXP_IDLE);
-		free(f);
-	}
+	expire_flows(ex, 40);
 	exporter_flush(ex);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(exporter_collector(ex, i)->errors, 0);
@@ -546,13 +561,10 @@ static void
 test_export_batched_sends(void **state)
 {
 	struct receiver *rx[2];
-	struct export_config c;
 	struct exporter *ex;
 	const struct collector_stats *dead, *live;
-	struct flow *f;
 	uint64_t p, o, srcs;
 	size_t recs, i;
-	unsigned k;
 
 	(void)state;
 	rx[0] = receiver_new();
@@ -560,20 +572,10 @@ test_export_batched_sends(void **state)
 	close(rx[1]->fd);
 	rx[1]->fd = -1;
 	/* 100 bytes: one v5 record a datagram. */
-	config_v(&c, 5, 100);
-	c.ncollectors = 2;
-	c.collectors[0] = rx[0]->spec;
-	c.collectors[1] = rx[1]->spec;
-	ex = exporter_new(&c);
-	assert_non_null(ex);
-	exporter_set_clock(ex, T0 + 60000);
+	ex = exporter_mtu(5, rx, 2, 0, 100);
 	live = exporter_collector(ex, 0);
 	dead = exporter_collector(ex, 1);
-	for (k = 1; k <= 40; k++) {
-		f = mkflow(4, (uint8_t)k, 60, k, 100 * k, T0, 0, 0, 0);
-		exporter_flow_expired(ex, f, EXP_IDLE);
-		free(f);
-	}
+	expire_flows(ex, 40);
 	exporter_flush(ex);
 	assert_int_equal(exporter_stats(ex)->datagrams, 40);
 	assert_int_equal(live->errors, 0);
