@@ -108,6 +108,9 @@ _Static_assert(sizeof(struct rkey) == 48, "flow key is not 48 bytes");
 _Static_assert(offsetof(struct packet, dst) ==
     offsetof(struct packet, src) + 16, "packet addresses not adjacent");
 _Static_assert(sizeof(struct rec) == 128, "flow record is not 128 bytes");
+_Static_assert(offsetof(struct flow_key, pad) ==
+    offsetof(struct flow_key, af) + 1 && sizeof(((struct flow_key *)0)->pad) ==
+    7, "flow key's af is not followed by 7 bytes of pad");
 
 struct flist {
 	uint32_t	head;
@@ -746,6 +749,24 @@ flow_classify(const struct flowtable *ft, const struct rec *r)
 }
 
 /*
+ * One side of the public view, written straight through: a side without
+ * packets has zero octets, flags and egress already, and only its times,
+ * held as the empty offsets, are zeroed here.
+ */
+static inline __attribute__((always_inline)) void
+side_flow(struct flow_side *s, const struct rec *r, int i)
+{
+	uint32_t np = r->packets[i];
+
+	s->packets = np;
+	s->octets = r->octets[i];
+	s->first_ms = np ? rec_abs(r, r->first[i]) : 0;
+	s->last_ms = np ? rec_abs(r, r->last[i]) : 0;
+	s->tcp_flags = r->tcp_flags[i];
+	s->egress = r->egress[i];
+}
+
+/*
  * The public view of a record, for the expiry callback and foreach.  Each
  * field is written once, without clearing the struct first: a memset of
  * its 176 bytes cost more than the rest of the copy.
@@ -753,9 +774,8 @@ flow_classify(const struct flowtable *ft, const struct rec *r)
 static inline __attribute__((always_inline)) const struct flow *
 rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 {
-	static const struct flow_side empty = { 0 };
 	struct flow *f = &fb->f;
-	int i;
+	uint64_t afpad = r->key.af;
 
 	memcpy(f->key.addr, r->key.addr, sizeof(f->key.addr));
 	if (ft->mac_off)
@@ -768,20 +788,10 @@ rec_flow(const struct flowtable *ft, const struct rec *r, union flowbuf *fb)
 	f->key.vlan = r->key.vlan;
 	f->key.proto = r->key.proto;
 	f->key.tos = r->key.tos;
-	f->key.af = r->key.af;
-	memset(f->key.pad, 0, sizeof(f->key.pad));
-	for (i = 0; i < 2; i++) {
-		if (r->packets[i] == 0) {
-			f->side[i] = empty;
-			continue;
-		}
-		f->side[i].packets = r->packets[i];
-		f->side[i].octets = r->octets[i];
-		f->side[i].first_ms = rec_abs(r, r->first[i]);
-		f->side[i].last_ms = rec_abs(r, r->last[i]);
-		f->side[i].tcp_flags = r->tcp_flags[i];
-		f->side[i].egress = r->egress[i];
-	}
+	/* af and the pad after it, one word. */
+	memcpy(&f->key.af, &afpad, 8);
+	side_flow(&f->side[0], r, 0);
+	side_flow(&f->side[1], r, 1);
 	f->inner_vlan = r->inner_vlan;
 	f->cls = r->cls;
 	f->nmpls = r->nmpls;
