@@ -112,9 +112,17 @@ _Static_assert(offsetof(struct flow_key, pad) ==
     offsetof(struct flow_key, af) + 1 && sizeof(((struct flow_key *)0)->pad) ==
     7, "flow key's af is not followed by 7 bytes of pad");
 
+/*
+ * A list is circular through a sentinel: an ilink past the records' for
+ * an idle list, a record past the pool's last for the active list.  Its
+ * next is the head and its prev the tail, so no link is ever NIL and
+ * neither insert nor remove tests for an end.  tail_ms is no earlier than
+ * the tail's list time (exactly it but after the tail leaves), so a new
+ * member goes at the tail without reading the tail's record.
+ */
 struct flist {
-	uint32_t	head;
-	uint32_t	tail;
+	uint64_t	tail_ms;
+	uint32_t	s;		/* the sentinel's index */
 };
 
 /*
@@ -246,20 +254,28 @@ link_prev(const struct flowtable *ft, uint32_t idx, int which)
 	return which == L_IDLE ? &ft->ilink[idx].prev : &rec_at(ft, idx)->aprev;
 }
 
-static void
-list_remove(struct flowtable *ft, struct flist *l, int which, uint32_t idx)
+/* A list's first member, or its sentinel when it is empty. */
+static inline uint32_t
+list_head(const struct flowtable *ft, const struct flist *l, int which)
+{
+	return *link_next(ft, l->s, which);
+}
+
+static inline void
+list_init(struct flowtable *ft, struct flist *l, int which)
+{
+	*link_next(ft, l->s, which) = *link_prev(ft, l->s, which) = l->s;
+	l->tail_ms = 0;
+}
+
+static inline void
+list_remove(struct flowtable *ft, int which, uint32_t idx)
 {
 	uint32_t next = *link_next(ft, idx, which);
 	uint32_t prev = *link_prev(ft, idx, which);
 
-	if (prev != NIL)
-		*link_next(ft, prev, which) = next;
-	else
-		l->head = next;
-	if (next != NIL)
-		*link_prev(ft, next, which) = prev;
-	else
-		l->tail = prev;
+	*link_next(ft, prev, which) = next;
+	*link_prev(ft, next, which) = prev;
 }
 
 /*
@@ -270,23 +286,17 @@ static __attribute__((noinline)) void
 list_insert_search(struct flowtable *ft, struct flist *l, int which,
     uint32_t idx, uint64_t t)
 {
-	uint32_t after = l->tail, next;
+	uint32_t after = *link_prev(ft, l->s, which), next;
 
-	while (after != NIL && rec_order(rec_at(ft, after), which) > t)
+	while (after != l->s && rec_order(rec_at(ft, after), which) > t)
 		after = *link_prev(ft, after, which);
+	next = *link_next(ft, after, which);
 	*link_prev(ft, idx, which) = after;
-	if (after == NIL) {
-		next = l->head;
-		l->head = idx;
-	} else {
-		next = *link_next(ft, after, which);
-		*link_next(ft, after, which) = idx;
-	}
 	*link_next(ft, idx, which) = next;
-	if (next == NIL)
-		l->tail = idx;
-	else
-		*link_prev(ft, next, which) = idx;
+	*link_next(ft, after, which) = idx;
+	*link_prev(ft, next, which) = idx;
+	if (next == l->s)
+		l->tail_ms = t;
 }
 
 /*
@@ -297,19 +307,18 @@ static inline void
 list_insert(struct flowtable *ft, struct flist *l, int which, uint32_t idx,
     uint64_t t)
 {
-	uint32_t tail = l->tail;
+	uint32_t s = l->s, tail;
 
-	if (tail != NIL && rec_order(rec_at(ft, tail), which) > t) {
+	if (l->tail_ms > t) {
 		list_insert_search(ft, l, which, idx, t);
 		return;
 	}
+	tail = *link_prev(ft, s, which);
 	*link_prev(ft, idx, which) = tail;
-	*link_next(ft, idx, which) = NIL;
-	if (tail == NIL)
-		l->head = idx;
-	else
-		*link_next(ft, tail, which) = idx;
-	l->tail = idx;
+	*link_next(ft, idx, which) = s;
+	*link_next(ft, tail, which) = idx;
+	*link_prev(ft, s, which) = idx;
+	l->tail_ms = t;
 }
 
 static uint32_t
@@ -346,7 +355,8 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	size_t end, poolsize;
 	const char *e;
 
-	if (cfg->max_flows == 0 || cfg->max_flows >= NIL - 1)
+	/* Indices up to the sentinels' must differ from NIL. */
+	if (cfg->max_flows == 0 || cfg->max_flows >= NIL - 1 - FC_NCLASS)
 		return NULL;
 	if ((ft = calloc(1, sizeof(*ft))) == NULL)
 		return NULL;
@@ -374,7 +384,8 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	 * Large allocations come straight from the kernel as untouched zero
 	 * pages: the pool and the buckets take memory as flows arrive.
 	 */
-	poolsize = ft->stride * cfg->max_flows;
+	/* One record more: the active list's sentinel. */
+	poolsize = ft->stride * ((size_t)cfg->max_flows + 1);
 	/*
 	 * No MADV_HUGEPAGE: with THP in "madvise" mode each first touch of a
 	 * 2 MiB page compacts and clears it, which measured 0.56 s of system
@@ -382,13 +393,18 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	 */
 	ft->pool = aligned_alloc(64, (poolsize + 63) & ~(size_t)63);
 	ft->buckets = calloc(nbuckets, sizeof(*ft->buckets));
-	ft->ilink = calloc(cfg->max_flows, sizeof(*ft->ilink));
+	ft->ilink = calloc((size_t)cfg->max_flows + FC_NCLASS,
+	    sizeof(*ft->ilink));
 	if (ft->pool == NULL || ft->buckets == NULL || ft->ilink == NULL)
 		goto fail;
 	ft->free_head = NIL;
-	for (i = 0; i < FC_NCLASS; i++)
-		ft->idle[i].head = ft->idle[i].tail = NIL;
-	ft->active.head = ft->active.tail = NIL;
+	for (i = 0; i < FC_NCLASS; i++) {
+		ft->idle[i].s = cfg->max_flows + i;
+		list_init(ft, &ft->idle[i], L_IDLE);
+	}
+	ft->active.s = cfg->max_flows;
+	list_init(ft, &ft->active, L_ACTIVE);
+	rec_at(ft, ft->active.s)->cls = CLS_FREE;
 	if (getrandom(ft->hashkey, sizeof(ft->hashkey), 0) !=
 	    (ssize_t)sizeof(ft->hashkey))
 		log_warn("getrandom: flow hash key is not random");
@@ -813,8 +829,8 @@ rec_release(struct flowtable *ft, uint32_t idx, int export,
 		ft->stats.expired[why]++;
 		ft->stats.flows_expired++;
 	}
-	list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
-	list_remove(ft, &ft->active, L_ACTIVE, idx);
+	list_remove(ft, L_IDLE, idx);
+	list_remove(ft, L_ACTIVE, idx);
 	pp = &ft->buckets[rec_bucket(ft, r)];
 	while (*pp != idx + 1)
 		pp = &rec_at(ft, *pp - 1)->hnext;
@@ -829,10 +845,8 @@ rec_release(struct flowtable *ft, uint32_t idx, int export,
 static void
 rec_prefetch_release(const struct flowtable *ft, const struct rec *r)
 {
-	if (r->aprev != NIL)
-		__builtin_prefetch(rec_at(ft, r->aprev), 1);
-	if (r->anext != NIL)
-		__builtin_prefetch(rec_at(ft, r->anext), 1);
+	__builtin_prefetch(rec_at(ft, r->aprev), 1);
+	__builtin_prefetch(rec_at(ft, r->anext), 1);
 	__builtin_prefetch(&ft->buckets[rec_bucket(ft, r)], 1);
 }
 
@@ -849,7 +863,8 @@ rec_lru(const struct flowtable *ft)
 	const struct rec *r;
 
 	for (i = 0; i < FC_NCLASS; i++) {
-		for (idx = ft->idle[i].head, k = 0; idx != NIL && k < LRU_SCAN;
+		for (idx = list_head(ft, &ft->idle[i], L_IDLE), k = 0;
+		    idx != ft->idle[i].s && k < LRU_SCAN;
 		    idx = next, k++) {
 			r = rec_at(ft, idx);
 			next = ft->ilink[idx].next;
@@ -976,7 +991,7 @@ flow_began_earlier(struct flowtable *ft, uint32_t idx, int side, int32_t off)
 {
 	struct rec *r = rec_at(ft, idx);
 
-	list_remove(ft, &ft->active, L_ACTIVE, idx);
+	list_remove(ft, L_ACTIVE, idx);
 	r->first[side] = off;
 	list_insert(ft, &ft->active, L_ACTIVE, idx, rec_order(r, L_ACTIVE));
 }
@@ -988,7 +1003,7 @@ flow_restamp(struct flowtable *ft, uint32_t idx, enum flow_class cls,
 {
 	struct rec *r = rec_at(ft, idx);
 
-	list_remove(ft, &ft->idle[r->cls], L_IDLE, idx);
+	list_remove(ft, L_IDLE, idx);
 	r->cls = (uint8_t)cls;
 	r->stamp = last;
 	list_insert(ft, &ft->idle[cls], L_IDLE, idx, rec_abs(r, last));
@@ -1203,9 +1218,9 @@ expire_class(struct flowtable *ft, int cls, uint64_t now_ms)
 	uint32_t timeout = ft->cfg.idle_ms[cls];
 	const struct rec *r;
 
-	idx = ft->idle[cls].head;
+	idx = list_head(ft, &ft->idle[cls], L_IDLE);
 	for (;;) {
-		for (m = 0; m < EXPIRE_AHEAD && idx != NIL; m++) {
+		for (m = 0; m < EXPIRE_AHEAD && idx != ft->idle[cls].s; m++) {
 			ahead[m] = idx;
 			__builtin_prefetch(rec_at(ft, idx));
 			idx = ft->ilink[idx].next;
@@ -1238,7 +1253,7 @@ flowtable_expire(struct flowtable *ft, uint64_t now_ms)
 
 	for (cls = 0; cls < FC_NCLASS; cls++)
 		n += expire_class(ft, cls, now_ms);
-	while ((idx = ft->active.head) != NIL &&
+	while ((idx = list_head(ft, &ft->active, L_ACTIVE)) != ft->active.s &&
 	    rec_order(rec_at(ft, idx), L_ACTIVE) + ft->cfg.maxlife_ms <=
 	    now_ms) {
 		rec_release(ft, idx, 1, EXP_ACTIVE);
@@ -1261,8 +1276,8 @@ release_all(struct flowtable *ft, int export)
 	/* A mostly live pool is read in order, which the cache can predict. */
 	int scan = ft->stats.active >= ft->unused / 2;
 
-	idx = scan ? 0 : ft->active.head;
-	for (; scan ? idx < ft->unused : idx != NIL;
+	idx = scan ? 0 : list_head(ft, &ft->active, L_ACTIVE);
+	for (; scan ? idx < ft->unused : idx != ft->active.s;
 	    idx = scan ? idx + 1 : r->anext) {
 		r = rec_at(ft, idx);
 		if (r->cls == CLS_FREE)
@@ -1285,8 +1300,8 @@ release_all(struct flowtable *ft, int export)
 	if (ft->stats.active >= nbuckets / 16)
 		memset(ft->buckets, 0, (size_t)nbuckets * sizeof(*ft->buckets));
 	for (i = 0; i < FC_NCLASS; i++)
-		ft->idle[i].head = ft->idle[i].tail = NIL;
-	ft->active.head = ft->active.tail = NIL;
+		list_init(ft, &ft->idle[i], L_IDLE);
+	list_init(ft, &ft->active, L_ACTIVE);
 	ft->free_head = NIL;
 	ft->unused = 0;
 	ft->stats.active = 0;
@@ -1312,7 +1327,8 @@ flowtable_foreach(const struct flowtable *ft,
 	union flowbuf fb;
 	uint32_t idx, next;
 
-	for (idx = ft->active.head; idx != NIL; idx = next) {
+	for (idx = list_head(ft, &ft->active, L_ACTIVE); idx != ft->active.s;
+	    idx = next) {
 		next = rec_at(ft, idx)->anext;
 		fn(arg, rec_flow(ft, rec_at(ft, idx), &fb));
 	}
