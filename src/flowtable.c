@@ -783,6 +783,25 @@ side_flow(struct flow_side *s, const struct rec *r, int i)
 }
 
 /*
+ * A new flow's class: flow_classify() of a record with one packet, whose
+ * flags alone cannot say FIN for both sides.
+ */
+static inline enum flow_class
+flow_classify_first(const struct flowtable *ft, uint8_t proto,
+    uint8_t tcp_flags)
+{
+	static const uint8_t by_proto[256] = {
+		[6] = FC_TCP, [17] = FC_UDP, [1] = FC_ICMP, [58] = FC_ICMP,
+	};
+	enum flow_class cls = (enum flow_class)by_proto[proto];
+
+	if (cls == FC_TCP && (tcp_flags & TH_RST) &&
+	    ft->cfg.idle_ms[FC_TCP_RST])
+		cls = FC_TCP_RST;
+	return cls;
+}
+
+/*
  * The public view of a record, for the expiry callback and foreach.  Each
  * field is written once, without clearing the struct first: a memset of
  * its 176 bytes cost more than the rest of the copy.
@@ -974,7 +993,8 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	r->nmpls = (uint8_t)n;
 	r->tcp_flags[side] = pkt->tcp_flags;
 	r->tcp_flags[!side] = 0;
-	r->cls = (uint8_t)flow_classify(ft, r);
+	r->cls = (uint8_t)flow_classify_first(ft, a->key.proto,
+	    pkt->tcp_flags);
 	/* Its first packet is its stamp and its first: both at base_ms. */
 	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx, pkt->ts_ms);
 	list_insert(ft, &ft->active, L_ACTIVE, idx, pkt->ts_ms);
