@@ -446,19 +446,34 @@ flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_config *cfg)
 }
 
 /*
+ * The peak of active flows since the table last emptied is the number of
+ * records handed out: none is active that was not, and the free list is
+ * empty whenever a fresh one goes, so all are active then.
+ */
+static inline void
+peak_update(struct flowtable *ft)
+{
+	if (ft->unused > ft->stats.peak_active)
+		ft->stats.peak_active = ft->unused;
+}
+
+/*
  * The totals are summed from the per-protocol counters here, when they
- * are asked for, rather than counted a second time per packet.
+ * are asked for, rather than counted a second time per packet or flow;
+ * the peak of active flows is taken here too.
  */
 const struct flowtable_stats *
 flowtable_stats(struct flowtable *ft)
 {
 	unsigned i;
 
-	ft->stats.packets = ft->stats.octets = 0;
+	ft->stats.packets = ft->stats.octets = ft->stats.flows_created = 0;
 	for (i = 0; i < 256; i++) {
 		ft->stats.packets += ft->stats.packets_by_proto[i];
 		ft->stats.octets += ft->stats.octets_by_proto[i];
+		ft->stats.flows_created += ft->stats.flows_by_proto[i];
 	}
+	peak_update(ft);
 	return &ft->stats;
 }
 
@@ -998,10 +1013,8 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	/* Its first packet is its stamp and its first: both at base_ms. */
 	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx, pkt->ts_ms);
 	list_insert(ft, &ft->active, L_ACTIVE, idx, pkt->ts_ms);
-	ft->stats.flows_created++;
 	ft->stats.flows_by_proto[pkt->proto]++;
-	if (++ft->stats.active > ft->stats.peak_active)
-		ft->stats.peak_active = ft->stats.active;
+	ft->stats.active++;
 	return idx;
 }
 
@@ -1323,6 +1336,7 @@ release_all(struct flowtable *ft, int export)
 		list_init(ft, &ft->idle[i], L_IDLE);
 	list_init(ft, &ft->active, L_ACTIVE);
 	ft->free_head = NIL;
+	peak_update(ft);
 	ft->unused = 0;
 	ft->stats.active = 0;
 	return n;
