@@ -384,8 +384,12 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	 * Large allocations come straight from the kernel as untouched zero
 	 * pages: the pool and the buckets take memory as flows arrive.
 	 */
-	/* One record more: the active list's sentinel. */
-	poolsize = ft->stride * ((size_t)cfg->max_flows + 1);
+	/*
+	 * Room past the records for the sentinels' indices: the first is
+	 * the active list's, and expiry fetches an idle list's as if it
+	 * were a record.
+	 */
+	poolsize = ft->stride * ((size_t)cfg->max_flows + FC_NCLASS);
 	/*
 	 * No MADV_HUGEPAGE: with THP in "madvise" mode each first touch of a
 	 * 2 MiB page compacts and clears it, which measured 0.56 s of system
@@ -1248,17 +1252,24 @@ static uint32_t
 expire_class(struct flowtable *ft, int cls, uint64_t now_ms)
 {
 	uint32_t ahead[EXPIRE_AHEAD], due[EXPIRE_AHEAD], n = 0, m, k, d, i, idx;
+	uint32_t end = ft->idle[cls].s;
 	uint32_t timeout = ft->cfg.idle_ms[cls];
 	const struct rec *r;
 
 	idx = list_head(ft, &ft->idle[cls], L_IDLE);
 	for (;;) {
-		for (m = 0; m < EXPIRE_AHEAD && idx != ft->idle[cls].s; m++) {
+		/*
+		 * Always EXPIRE_AHEAD links, around the circle past the
+		 * sentinel if the list is shorter: the check stops there.
+		 */
+		for (m = 0; m < EXPIRE_AHEAD; m++) {
 			ahead[m] = idx;
 			__builtin_prefetch(rec_at(ft, idx));
 			idx = ft->ilink[idx].next;
 		}
 		for (k = d = 0; k < m; k++) {
+			if (ahead[k] == end)
+				break;
 			r = rec_at(ft, ahead[k]);
 			if (rec_abs(r, r->stamp) + timeout > now_ms)
 				break;
@@ -1272,7 +1283,7 @@ expire_class(struct flowtable *ft, int cls, uint64_t now_ms)
 		for (i = 0; i < d; i++)
 			rec_release(ft, due[i], 1, idle_reason[cls]);
 		n += d;
-		if (m < EXPIRE_AHEAD || k < m)
+		if (k < m)
 			break;
 	}
 	return n;
