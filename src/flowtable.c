@@ -1311,37 +1311,52 @@ flowtable_expire(struct flowtable *ft, uint64_t now_ms)
  * the table starts over empty, which at shutdown with a million flows
  * saves a miss per list neighbour and bucket of each.
  */
+static inline __attribute__((always_inline)) void
+release_one(struct flowtable *ft, const struct rec *r, int export, int clear)
+{
+	union flowbuf fb;
+
+	if (export) {
+		ft->expired(ft->arg, rec_flow(ft, r, &fb), EXP_FORCED);
+		ft->stats.expired[EXP_FORCED]++;
+		ft->stats.flows_expired++;
+	} else {
+		ft->stats.flows_deleted++;
+		ft->stats.packets_deleted += (uint64_t)r->packets[0] +
+		    r->packets[1];
+		ft->stats.octets_deleted += r->octets[0] + r->octets[1];
+	}
+	if (clear)
+		ft->buckets[rec_bucket(ft, r)] = 0;
+}
+
 static uint32_t
 release_all(struct flowtable *ft, int export)
 {
-	union flowbuf fb;
-	uint32_t n = 0, idx, i, nbuckets = ft->mask + 1;
+	uint32_t n = 0, idx, i, nbuckets = ft->mask + 1, unused = ft->unused;
 	const struct rec *r;
 	/* A mostly live pool is read in order, which the cache can predict. */
-	int scan = ft->stats.active >= ft->unused / 2;
+	int scan = ft->stats.active >= unused / 2;
+	/* Few flows: clear their buckets; else clear them all. */
+	int clear = ft->stats.active < nbuckets / 16;
 
-	idx = scan ? 0 : list_head(ft, &ft->active, L_ACTIVE);
-	for (; scan ? idx < ft->unused : idx != ft->active.s;
-	    idx = scan ? idx + 1 : r->anext) {
-		r = rec_at(ft, idx);
-		if (r->cls == CLS_FREE)
-			continue;
-		if (export) {
-			ft->expired(ft->arg, rec_flow(ft, r, &fb), EXP_FORCED);
-			ft->stats.expired[EXP_FORCED]++;
-			ft->stats.flows_expired++;
-		} else {
-			ft->stats.flows_deleted++;
-			ft->stats.packets_deleted += (uint64_t)r->packets[0] +
-			    r->packets[1];
-			ft->stats.octets_deleted += r->octets[0] + r->octets[1];
+	if (scan) {
+		for (idx = 0; idx < unused; idx++) {
+			r = rec_at(ft, idx);
+			if (r->cls == CLS_FREE)
+				continue;
+			release_one(ft, r, export, clear);
+			n++;
 		}
-		/* Few flows: clear their buckets; else clear them all. */
-		if (ft->stats.active < nbuckets / 16)
-			ft->buckets[rec_bucket(ft, r)] = 0;
-		n++;
+	} else {
+		for (idx = list_head(ft, &ft->active, L_ACTIVE);
+		    idx != ft->active.s; idx = r->anext) {
+			r = rec_at(ft, idx);
+			release_one(ft, r, export, clear);
+			n++;
+		}
 	}
-	if (ft->stats.active >= nbuckets / 16)
+	if (!clear)
 		memset(ft->buckets, 0, (size_t)nbuckets * sizeof(*ft->buckets));
 	for (i = 0; i < FC_NCLASS; i++)
 		list_init(ft, &ft->idle[i], L_IDLE);
