@@ -114,6 +114,11 @@ struct exporter {
 	int			 warned_v6;
 	int			 warned_fit;
 	int			 warned_shape;
+	/*
+	 * v9/IPFIX records need no MACs, labels or reverse side (no data
+	 * template carries one): flows are filled without them.
+	 */
+	int			 lean_records;
 	struct flow_record	 pending[PENDING_MAX];
 	size_t			 npending;
 	struct export_stats	 stats;
@@ -741,6 +746,7 @@ exporter_new(const struct export_config *cfg)
 		o.domain_id = cfg->domain_id;
 		if ((ex->nf9 = nf9_new(&o)) == NULL)
 			goto fail;
+		ex->lean_records = !nf9_reads_rare(ex->nf9);
 	}
 	if (cfg->version == 5 && cfg->sampling > 0x3fff)
 		log_warnx("NetFlow v5 headers carry sampling intervals up to "
@@ -857,20 +863,18 @@ end_reason(enum expiry_reason why)
 }
 
 /*
- * One record from side i of f, every member written (no memset: records
- * are filled straight into the pending queue, one per exported flow).
- * With rev, side !i is its reverse direction (RFC 5103).
+ * The members every encoder reads, from side i of f: the whole record
+ * but its MACs, MPLS labels and reverse side.  Inlined where the side is
+ * a constant, so each member is one load and one store.
  */
-static void
-fill_record(struct flow_record *r, const struct flow *f, int i, int rev,
-    enum expiry_reason why)
+static inline __attribute__((always_inline)) void
+fill_common(struct flow_record *r, const struct flow *f, int i,
+    uint8_t reason)
 {
-	const struct flow_side *s = &f->side[i], *o = &f->side[!i];
+	const struct flow_side *s = &f->side[i];
 
 	memcpy(r->src, f->key.addr[i], 16);
 	memcpy(r->dst, f->key.addr[!i], 16);
-	memcpy(r->src_mac, f->key.mac[i], 6);
-	memcpy(r->dst_mac, f->key.mac[!i], 6);
 	r->sport = f->key.port[i];
 	r->dport = f->key.port[!i];
 	r->packets = s->packets;
@@ -886,16 +890,34 @@ fill_record(struct flow_record *r, const struct flow *f, int i, int rev,
 	r->tos = f->key.tos;
 	r->vlan = f->key.vlan;
 	r->inner_vlan = f->inner_vlan;
-	r->end_reason = end_reason(why);
+	r->end_reason = reason;
+}
+
+/*
+ * One record from side i of f, every member written (no memset: records
+ * are filled straight into the pending queue, one per exported flow).
+ * With rev, side !i is its reverse direction (RFC 5103).
+ */
+static void
+fill_record(struct flow_record *r, const struct flow *f, int i, int rev,
+    enum expiry_reason why)
+{
+	/* Without a reverse side, its members are zeros: copied, not tested. */
+	static const struct flow_side no_side;
+	const struct flow_side *o = rev ? &f->side[!i] : &no_side;
+
+	fill_common(r, f, i, end_reason(why));
+	memcpy(r->src_mac, f->key.mac[i], 6);
+	memcpy(r->dst_mac, f->key.mac[!i], 6);
 	r->nmpls = f->nmpls;
 	if (f->nmpls > 0)	/* rare: skip the call to memcpy */
 		memcpy(r->mpls, f->mpls, f->nmpls * sizeof(uint32_t));
 	r->biflow = (uint8_t)rev;
-	r->rev_packets = rev ? o->packets : 0;
-	r->rev_octets = rev ? o->octets : 0;
-	r->rev_first_ms = rev ? o->first_ms : 0;
-	r->rev_last_ms = rev ? o->last_ms : 0;
-	r->rev_tcp_flags = rev ? o->tcp_flags : 0;
+	r->rev_packets = o->packets;
+	r->rev_octets = o->octets;
+	r->rev_first_ms = o->first_ms;
+	r->rev_last_ms = o->last_ms;
+	r->rev_tcp_flags = o->tcp_flags;
 }
 
 /*
@@ -1331,24 +1353,64 @@ add_v5_flow(struct exporter *ex, const struct flow *f, enum expiry_reason why)
 	}
 }
 
-void
-exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
+/* v9/IPFIX records filled in full: every member of every record. */
+static __attribute__((noinline)) void
+flow_expired_full(struct exporter *ex, const struct flow *f,
+    enum expiry_reason why)
 {
-	struct exporter *ex = arg;
 	int side[2], rev;
 	size_t n, i;
 
-	ex->stats.flows++;
-	if (ex->cfg.version == 1 || ex->cfg.version == 5) {
-		add_v5_flow(ex, f, why);
-		return;
-	}
 	n = record_sides(f, ex->cfg.biflow && ex->cfg.version == 10, side,
 	    &rev);
 	for (i = 0; i < n; i++) {
 		/* Filled in place: no copy of the record. */
 		fill_record(pending_slot(ex), f, side[i], rev, why);
 		ex->npending++;
+	}
+}
+
+/* The queue is full: send what fills messages (a cold call). */
+static __attribute__((noinline, cold)) void
+pending_make_room(struct exporter *ex)
+{
+	(void)pending_slot(ex);
+}
+
+void
+exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
+{
+	struct exporter *ex = arg;
+	struct flow_record *r;
+	uint8_t reason;
+
+	ex->stats.flows++;
+	if (!ex->lean_records) {
+		if (ex->cfg.version == 1 || ex->cfg.version == 5)
+			add_v5_flow(ex, f, why);
+		else
+			flow_expired_full(ex, f, why);
+		return;
+	}
+	/*
+	 * v9/IPFIX with no template carrying a MAC, label or reverse value:
+	 * only what the encoder and the totals read is filled, each side
+	 * with constant offsets.  The rest of the slot is left as it was.
+	 */
+	reason = end_reason(why);
+	if (f->side[0].packets != 0) {
+		if (ex->npending == PENDING_MAX)
+			pending_make_room(ex);
+		r = &ex->pending[ex->npending++];
+		fill_common(r, f, 0, reason);
+		r->rev_packets = r->rev_octets = 0;
+	}
+	if (f->side[1].packets != 0) {
+		if (ex->npending == PENDING_MAX)
+			pending_make_room(ex);
+		r = &ex->pending[ex->npending++];
+		fill_common(r, f, 1, reason);
+		r->rev_packets = r->rev_octets = 0;
 	}
 }
 

@@ -654,6 +654,17 @@ nf9_free(struct nf9 *enc)
 	free(enc);
 }
 
+int
+nf9_reads_rare(const struct nf9 *enc)
+{
+	int kind;
+
+	for (kind = 0; kind < NTEMPLATES; kind++)
+		if (enc->tmpl[kind].rare)
+			return 1;
+	return 0;
+}
+
 /* ICMP and ICMPv6 records have templates of their own. */
 static const uint8_t icmp_kind[256] = { [1] = TMPL_ICMP, [58] = TMPL_ICMP };
 
