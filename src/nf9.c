@@ -96,6 +96,7 @@ struct ie {
 struct template {
 	uint16_t	 id;
 	uint16_t	 nscope;	/* options: leading scope fields */
+	uint8_t		 nmpls;		/* data: MPLS slots to the last one */
 	size_t		 nfields;
 	size_t		 reclen;
 	const struct ie	*fields[MAX_FIELDS];
@@ -354,8 +355,9 @@ put_time(uint8_t *p, int form, uint64_t ms, const struct export_clock *clk)
 
 /* The values few templates carry. */
 static void
-put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
+put_rare(uint8_t *p, const struct template *t, const struct flow_record *r)
 {
+	const uint16_t *o = t->off;
 	unsigned i;
 
 	memcpy(p + o[V_SMAC], r->src_mac, 6);
@@ -369,7 +371,8 @@ put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
 	st_be64(p + o[V_REV_END], r->rev_packets ? r->rev_last_ms :
 	    r->first_ms);
 	st_be64(p + o[V_SELECTOR], NF9_SELECTOR_ID);
-	for (i = 0; i < DECODE_MAX_MPLS; i++)
+	/* Only the labels the template has: most have none. */
+	for (i = 0; i < t->nmpls; i++)
 		st_be(p + o[V_MPLS1 + i], i < r->nmpls ? r->mpls[i] >> 8 : 0,
 		    3);
 }
@@ -411,7 +414,7 @@ put_data(uint8_t *p, const struct template *t, const struct flow_record *r,
 	st_be16(p + o[V_INNER_VLAN], r->inner_vlan);
 	p[o[V_END_REASON]] = r->end_reason;
 	if (t->rare)
-		put_rare(p, o, r);
+		put_rare(p, t, r);
 }
 
 /* Options records, one per control message: field by field. */
@@ -458,6 +461,7 @@ tmpl_compile(struct template *t)
 		t->off[s] = (uint16_t)t->reclen;
 	t->time_form = TF_NONE;
 	t->rare = 0;
+	t->nmpls = 0;
 	for (i = 0; i < t->nfields; i++, dst += e->len) {
 		e = t->fields[i];
 		s = e->off;
@@ -477,6 +481,8 @@ tmpl_compile(struct template *t)
 		t->off[s] = (uint16_t)dst;
 		if (s >= V_FIRST_RARE)
 			t->rare = 1;
+		if (s >= V_MPLS1 && s - V_MPLS1 + 1 > t->nmpls)
+			t->nmpls = (uint8_t)(s - V_MPLS1 + 1);
 	}
 	return 0;
 }
