@@ -841,21 +841,26 @@ nf9_take(const struct nf9 *enc, const struct flow_record *recs, size_t n,
 {
 	int v9 = enc->opt.version == 9;
 	size_t len = v9 ? 20 : 16, set_off = (size_t)-1, i;
+	size_t reclen = 0, lim = 0;
 	const struct template *t, *cur = NULL;
 
 	if (len > cap)
 		return 0;
 	for (i = 0; i < n; i++) {
 		t = tmpl_for(enc, &recs[i]);
-		if (!rec_fits(v9, len, cap, set_off, cur, t))
-			break;
 		if (t != cur) {
+			if (!rec_fits(v9, len, cap, set_off, cur, t))
+				break;
 			len += pad_at(len, set_off, v9);
 			set_off = len;
 			len += 4;
 			cur = t;
-		}
-		len += t->reclen;
+			reclen = t->reclen;
+			/* rec_fits for the set's next records: len <= lim. */
+			lim = cap - reclen - (v9 ? 3 : 0);
+		} else if (len > lim)
+			break;
+		len += reclen;
 	}
 	return i;
 }
