@@ -141,6 +141,8 @@ struct nf9 {
 	size_t			min_reclen;	/* shortest data record */
 	int			time_form;	/* all data templates' */
 	int			extras;		/* a value from V_FIRST_EXTRA on */
+	/* A record's template by [IPv6][protocol]: one load a record. */
+	const struct template	*tmpl_of[2][256];
 };
 
 /* Element ids are shared by v9 and IPFIX unless noted. */
@@ -643,6 +645,12 @@ nf9_new(const struct nf9_options *opt)
 			if (enc->tmpl[kind].off[i] != enc->tmpl[kind].reclen)
 				enc->extras = 1;
 	}
+	/* ICMP and ICMPv6 records have templates of their own. */
+	for (i = 0; i < 256; i++) {
+		kind = i == 1 || i == 58 ? TMPL_ICMP : 0;
+		enc->tmpl_of[0][i] = &enc->tmpl[kind];
+		enc->tmpl_of[1][i] = &enc->tmpl[kind | TMPL_V6];
+	}
 	enc->oenabled[OPT_SAMPLING] = enc->opt.sampling > 1 || enc->opt.psamp;
 	enc->oenabled[OPT_STATS] = 1;
 	for (i = 0; i < NOPTTEMPLATES; i++) {
@@ -681,13 +689,11 @@ nf9_reads_rare(const struct nf9 *enc)
 	return 0;
 }
 
-/* ICMP and ICMPv6 records have templates of their own. */
-static const uint8_t icmp_kind[256] = { [1] = TMPL_ICMP, [58] = TMPL_ICMP };
 
 static inline const struct template *
 tmpl_for(const struct nf9 *enc, const struct flow_record *r)
 {
-	return &enc->tmpl[(r->af == 6 ? TMPL_V6 : 0) | icmp_kind[r->proto]];
+	return enc->tmpl_of[r->af == 6][r->proto];
 }
 
 static void
