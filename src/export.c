@@ -1259,10 +1259,17 @@ send_pending(struct exporter *ex, int final)
 		}
 		if (!final && !full)
 			break;	/* keep them for a fuller message */
-		for (i = 0, packets = octets = 0; i < k; i++) {
-			packets += recs[i].packets + recs[i].rev_packets;
-			octets += recs[i].octets + recs[i].rev_octets;
-		}
+		packets = octets = 0;
+		if (ex->lean_records)	/* no reverse sides to add */
+			for (i = 0; i < k; i++) {
+				packets += recs[i].packets;
+				octets += recs[i].octets;
+			}
+		else
+			for (i = 0; i < k; i++) {
+				packets += recs[i].packets + recs[i].rev_packets;
+				octets += recs[i].octets + recs[i].rev_octets;
+			}
 		if (direct) {
 			ex->col[0].stream = probe_st;
 			collector_send(ex, &ex->col[0], w.buf, w.len,
