@@ -47,8 +47,7 @@ struct nf9	*nf9_new(const struct nf9_options *opt);
 void		 nf9_free(struct nf9 *enc);
 /*
  * Whether data records read a flow_record's MACs, MPLS labels or reverse
- * side (rev_packets and rev_octets are always read): when not, those
- * members need not be filled.
+ * side: when not, those members need not be filled.
  */
 int		 nf9_reads_rare(const struct nf9 *enc);
 /*

@@ -33,8 +33,8 @@
 /*
  * The queue moves up the slots as messages leave it, and back to the
  * front only when PENDING_MAX more would not fit: a full queue keeps a
- * partial message, and moving it down at every send cost more than
- * encoding it (a third of the records' bytes, with 1M flows).
+ * partial message, and moving it down at every send cost 24 instructions
+ * a record on a cut of bench capture b (1M flows, 8900-byte messages).
  */
 #define PENDING_SLOTS	(2 * PENDING_MAX)
 #define DGRAM_MAX	65000
@@ -123,7 +123,8 @@ struct exporter {
 	int			 warned_shape;
 	/*
 	 * v9/IPFIX records need no MACs, labels or reverse side (no data
-	 * template carries one): flows are filled without them.
+	 * template carries one, so no biflows either): flows are filled
+	 * without them, by add_lean().
 	 */
 	int			 lean_records;
 	struct flow_record	 pending[PENDING_SLOTS];
@@ -1399,11 +1400,26 @@ pending_make_room(struct exporter *ex)
 	(void)pending_slot(ex);
 }
 
+/*
+ * A lean record from side i of f (a constant where inlined): what the
+ * encoder and the totals read.  The rest of the slot is left as it was.
+ */
+static inline __attribute__((always_inline)) void
+add_lean(struct exporter *ex, const struct flow *f, int i, uint8_t reason)
+{
+	struct flow_record *r;
+
+	if (ex->npending == PENDING_MAX)
+		pending_make_room(ex);
+	r = &ex->queue[ex->npending++];
+	fill_common(r, f, i, reason);
+	r->rev_packets = r->rev_octets = 0;
+}
+
 void
 exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 {
 	struct exporter *ex = arg;
-	struct flow_record *r;
 	uint8_t reason;
 
 	ex->stats.flows++;
@@ -1414,26 +1430,12 @@ exporter_flow_expired(void *arg, const struct flow *f, enum expiry_reason why)
 			flow_expired_full(ex, f, why);
 		return;
 	}
-	/*
-	 * v9/IPFIX with no template carrying a MAC, label or reverse value:
-	 * only what the encoder and the totals read is filled, each side
-	 * with constant offsets.  The rest of the slot is left as it was.
-	 */
+	/* Each side that saw packets, in order (no biflows: see above). */
 	reason = end_reason(why);
-	if (f->side[0].packets != 0) {
-		if (ex->npending == PENDING_MAX)
-			pending_make_room(ex);
-		r = &ex->queue[ex->npending++];
-		fill_common(r, f, 0, reason);
-		r->rev_packets = r->rev_octets = 0;
-	}
-	if (f->side[1].packets != 0) {
-		if (ex->npending == PENDING_MAX)
-			pending_make_room(ex);
-		r = &ex->queue[ex->npending++];
-		fill_common(r, f, 1, reason);
-		r->rev_packets = r->rev_octets = 0;
-	}
+	if (f->side[0].packets != 0)
+		add_lean(ex, f, 0, reason);
+	if (f->side[1].packets != 0)
+		add_lean(ex, f, 1, reason);
 }
 
 void

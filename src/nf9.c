@@ -689,7 +689,6 @@ nf9_reads_rare(const struct nf9 *enc)
 	return 0;
 }
 
-
 static inline const struct template *
 tmpl_for(const struct nf9 *enc, const struct flow_record *r)
 {
@@ -911,10 +910,11 @@ put_data_tail(uint8_t *dst, const struct template *t,
  * Data records from recs[0] on, as many as fit w, in sets of their
  * templates.  form is the templates' time form and extras whether to
  * write the values from V_FIRST_EXTRA on (0 only when no template has
- * one): constants where this is inlined.  The length stays in a local, and a set switch is written
- * in place: rec_fits has made room for its padding and header.  It
- * writes what set_close() and set_open() would; calling them instead
- * cost 17 more instructions a packet on a cut of bench capture b.
+ * one): constants where this is inlined.  The length stays in a local,
+ * and a set switch is written in place: rec_fits has made room for its
+ * padding and header.  It writes what set_close() and set_open() would;
+ * calling them instead cost 17 more instructions a packet on a cut of
+ * bench capture b.
  * Within a set, one comparison with lim stands for rec_fits and the
  * room for scratch, until the message is nearly full.
  */
