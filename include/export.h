@@ -38,14 +38,15 @@ struct flow_record {
 	uint32_t	mpls[DECODE_MAX_MPLS];
 	uint16_t	sport;
 	uint16_t	dport;
+	/* In the order of a flow's key and side: copied a run at a time. */
 	uint16_t	vlan;
-	uint16_t	inner_vlan;
-	uint8_t		af;
 	uint8_t		proto;
 	uint8_t		tos;
+	uint8_t		af;
 	uint8_t		tcp_flags;
-	uint8_t		rev_tcp_flags;
 	uint8_t		egress;
+	uint16_t	inner_vlan;
+	uint8_t		rev_tcp_flags;
 	uint8_t		end_reason;	/* IPFIX flowEndReason */
 	uint8_t		nmpls;
 	uint8_t		biflow;

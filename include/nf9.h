@@ -46,6 +46,11 @@ struct nf9;
 struct nf9	*nf9_new(const struct nf9_options *opt);
 void		 nf9_free(struct nf9 *enc);
 /*
+ * Whether data records read a flow_record's MACs, MPLS labels or reverse
+ * side: when not, those members need not be filled.
+ */
+int		 nf9_reads_rare(const struct nf9 *enc);
+/*
  * Encode one datagram: every template and options template first when
  * with_templates, then as many of recs[0..n) as fit in w.  Returns the
  * number of records encoded.  IPFIX sequence numbers advance by the data

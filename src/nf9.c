@@ -34,6 +34,7 @@ enum slot {
 	V_FLAGS, V_PACKETS, V_OCTETS,
 	V_START, V_END,		/* in the template's time form */
 	V_IF_IN, V_IF_OUT, V_DIRECTION, V_VLAN, V_ICMP, V_IPVER,
+	/* IPFIX's: skipped when no template has one (v9's). */
 	V_INNER_VLAN, V_END_REASON,
 	/* Rarer values, written only when the template has one. */
 	V_SMAC, V_DMAC, V_REV_PACKETS, V_REV_OCTETS, V_REV_FLAGS,
@@ -41,6 +42,7 @@ enum slot {
 	V_MPLS1,
 	NSLOTS = V_MPLS1 + DECODE_MAX_MPLS
 };
+#define V_FIRST_EXTRA	V_INNER_VLAN
 #define V_FIRST_RARE	V_SMAC
 #define SCRATCH_LEN	16	/* the widest value */
 
@@ -96,6 +98,7 @@ struct ie {
 struct template {
 	uint16_t	 id;
 	uint16_t	 nscope;	/* options: leading scope fields */
+	uint8_t		 nmpls;		/* data: MPLS slots to the last one */
 	size_t		 nfields;
 	size_t		 reclen;
 	const struct ie	*fields[MAX_FIELDS];
@@ -137,6 +140,9 @@ struct nf9 {
 	size_t			first_record;	/* items[] index */
 	size_t			min_reclen;	/* shortest data record */
 	int			time_form;	/* all data templates' */
+	int			extras;		/* a value from V_FIRST_EXTRA on */
+	/* A record's template by [IPv6][protocol]: one load a record. */
+	const struct template	*tmpl_of[2][256];
 };
 
 /* Element ids are shared by v9 and IPFIX unless noted. */
@@ -354,8 +360,9 @@ put_time(uint8_t *p, int form, uint64_t ms, const struct export_clock *clk)
 
 /* The values few templates carry. */
 static void
-put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
+put_rare(uint8_t *p, const struct template *t, const struct flow_record *r)
 {
+	const uint16_t *o = t->off;
 	unsigned i;
 
 	memcpy(p + o[V_SMAC], r->src_mac, 6);
@@ -369,7 +376,8 @@ put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
 	st_be64(p + o[V_REV_END], r->rev_packets ? r->rev_last_ms :
 	    r->first_ms);
 	st_be64(p + o[V_SELECTOR], NF9_SELECTOR_ID);
-	for (i = 0; i < DECODE_MAX_MPLS; i++)
+	/* Only the labels the template has: most have none. */
+	for (i = 0; i < t->nmpls; i++)
 		st_be(p + o[V_MPLS1 + i], i < r->nmpls ? r->mpls[i] >> 8 : 0,
 		    3);
 }
@@ -378,10 +386,11 @@ put_rare(uint8_t *p, const uint16_t *o, const struct flow_record *r)
  * Write one data record of template t at p, with SCRATCH_LEN bytes of
  * room past it.  Every value is stored at its offset in t, straight-line
  * code with no test per element: the ones t lacks land in the scratch.
+ * With extras 0 (a constant), those from V_FIRST_EXTRA on are skipped.
  */
 static inline __attribute__((always_inline)) void
 put_data(uint8_t *p, const struct template *t, const struct flow_record *r,
-    const struct export_clock *clk, int form)
+    const struct export_clock *clk, int form, int extras)
 {
 	const uint16_t *o = t->off;
 
@@ -408,10 +417,13 @@ put_data(uint8_t *p, const struct template *t, const struct flow_record *r,
 	/* Only ICMP records get ICMP templates: dport is type and code. */
 	st_be16(p + o[V_ICMP], r->dport);
 	p[o[V_IPVER]] = r->af;
-	st_be16(p + o[V_INNER_VLAN], r->inner_vlan);
-	p[o[V_END_REASON]] = r->end_reason;
-	if (t->rare)
-		put_rare(p, o, r);
+	/* Without extras no template has a rare value either. */
+	if (extras) {
+		st_be16(p + o[V_INNER_VLAN], r->inner_vlan);
+		p[o[V_END_REASON]] = r->end_reason;
+		if (t->rare)
+			put_rare(p, t, r);
+	}
 }
 
 /* Options records, one per control message: field by field. */
@@ -458,6 +470,7 @@ tmpl_compile(struct template *t)
 		t->off[s] = (uint16_t)t->reclen;
 	t->time_form = TF_NONE;
 	t->rare = 0;
+	t->nmpls = 0;
 	for (i = 0; i < t->nfields; i++, dst += e->len) {
 		e = t->fields[i];
 		s = e->off;
@@ -477,6 +490,8 @@ tmpl_compile(struct template *t)
 		t->off[s] = (uint16_t)dst;
 		if (s >= V_FIRST_RARE)
 			t->rare = 1;
+		if (s >= V_MPLS1 && s - V_MPLS1 + 1 > t->nmpls)
+			t->nmpls = (uint8_t)(s - V_MPLS1 + 1);
 	}
 	return 0;
 }
@@ -626,6 +641,15 @@ nf9_new(const struct nf9_options *opt)
 			return NULL;
 		}
 		enc->time_form = enc->tmpl[kind].time_form;
+		for (i = V_FIRST_EXTRA; i < NSLOTS; i++)
+			if (enc->tmpl[kind].off[i] != enc->tmpl[kind].reclen)
+				enc->extras = 1;
+	}
+	/* ICMP and ICMPv6 records have templates of their own. */
+	for (i = 0; i < 256; i++) {
+		kind = i == 1 || i == 58 ? TMPL_ICMP : 0;
+		enc->tmpl_of[0][i] = &enc->tmpl[kind];
+		enc->tmpl_of[1][i] = &enc->tmpl[kind | TMPL_V6];
 	}
 	enc->oenabled[OPT_SAMPLING] = enc->opt.sampling > 1 || enc->opt.psamp;
 	enc->oenabled[OPT_STATS] = 1;
@@ -654,13 +678,21 @@ nf9_free(struct nf9 *enc)
 	free(enc);
 }
 
-/* ICMP and ICMPv6 records have templates of their own. */
-static const uint8_t icmp_kind[256] = { [1] = TMPL_ICMP, [58] = TMPL_ICMP };
+int
+nf9_reads_rare(const struct nf9 *enc)
+{
+	int kind;
+
+	for (kind = 0; kind < NTEMPLATES; kind++)
+		if (enc->tmpl[kind].rare)
+			return 1;
+	return 0;
+}
 
 static inline const struct template *
 tmpl_for(const struct nf9 *enc, const struct flow_record *r)
 {
-	return &enc->tmpl[(r->af == 6 ? TMPL_V6 : 0) | icmp_kind[r->proto]];
+	return enc->tmpl_of[r->af == 6][r->proto];
 }
 
 static void
@@ -824,21 +856,26 @@ nf9_take(const struct nf9 *enc, const struct flow_record *recs, size_t n,
 {
 	int v9 = enc->opt.version == 9;
 	size_t len = v9 ? 20 : 16, set_off = (size_t)-1, i;
+	size_t reclen = 0, lim = 0;
 	const struct template *t, *cur = NULL;
 
 	if (len > cap)
 		return 0;
 	for (i = 0; i < n; i++) {
 		t = tmpl_for(enc, &recs[i]);
-		if (!rec_fits(v9, len, cap, set_off, cur, t))
-			break;
 		if (t != cur) {
+			if (!rec_fits(v9, len, cap, set_off, cur, t))
+				break;
 			len += pad_at(len, set_off, v9);
 			set_off = len;
 			len += 4;
 			cur = t;
-		}
-		len += t->reclen;
+			reclen = t->reclen;
+			/* rec_fits for the set's next records: len <= lim. */
+			lim = cap - reclen - (v9 ? 3 : 0);
+		} else if (len > lim)
+			break;
+		len += reclen;
 	}
 	return i;
 }
@@ -856,31 +893,50 @@ nf9_fits_one(const struct nf9 *enc, const struct flow_record *recs, size_t n,
 }
 
 /*
+ * A record written where its scratch would pass the end of the message:
+ * through a local buffer.  Only the last records of a full message.
+ */
+static __attribute__((noinline)) void
+put_data_tail(uint8_t *dst, const struct template *t,
+    const struct flow_record *r, const struct export_clock *clk, int form)
+{
+	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN];
+
+	put_data(tmp, t, r, clk, form, 1);
+	memcpy(dst, tmp, t->reclen);
+}
+
+/*
  * Data records from recs[0] on, as many as fit w, in sets of their
- * templates.  form is the templates' time form: a constant where this is
- * inlined.  The length stays in a local, and a set switch is written
- * in place: rec_fits has made room for its padding and header.  It
- * writes what set_close() and set_open() would; calling them instead
- * cost 17 more instructions a packet on a cut of bench capture b.
+ * templates.  form is the templates' time form and extras whether to
+ * write the values from V_FIRST_EXTRA on (0 only when no template has
+ * one): constants where this is inlined.  The length stays in a local,
+ * and a set switch is written in place: rec_fits has made room for its
+ * padding and header.  It writes what set_close() and set_open() would;
+ * calling them instead cost 17 more instructions a packet on a cut of
+ * bench capture b.
+ * Within a set, one comparison with lim stands for rec_fits and the
+ * room for scratch, until the message is nearly full.
  */
 static inline __attribute__((always_inline)) size_t
 put_records(const struct nf9 *enc, const struct export_clock *clk,
-    const struct flow_record *recs, size_t n, struct wbuf *w, int form)
+    const struct flow_record *recs, size_t n, struct wbuf *w, int form,
+    int extras)
 {
 	static const uint8_t zero[4];
 	int v9 = enc->opt.version == 9;
 	size_t set_off = (size_t)-1, len = w->len, cap = w->cap, pad, i;
+	size_t reclen = 0, lim = 0;
 	const struct template *t, *cur = NULL;
-	uint8_t tmp[MAX_RECLEN + SCRATCH_LEN], *p, *buf = w->buf;
+	uint8_t *buf = w->buf;
 
 	if (w->overflow)
 		return 0;
 	for (i = 0; i < n; i++) {
 		t = tmpl_for(enc, &recs[i]);
-		/* The one check the record's bytes get. */
-		if (!rec_fits(v9, len, cap, set_off, cur, t))
-			break;
 		if (t != cur) {
+			if (!rec_fits(v9, len, cap, set_off, cur, t))
+				break;
 			if (set_off != (size_t)-1) {
 				/* Pad with zeros (v9), back-patch the length. */
 				pad = pad_at(len, set_off, v9);
@@ -893,13 +949,21 @@ put_records(const struct nf9 *enc, const struct export_clock *clk,
 			st_be16(buf + len, t->id);
 			len += 4;
 			cur = t;
+			reclen = t->reclen;
+			/* len >= 16 always: lim 0 sends every record below. */
+			lim = cap >= reclen + SCRATCH_LEN ?
+			    cap - reclen - SCRATCH_LEN : 0;
 		}
-		/* Straight in when the scratch fits, else through tmp. */
-		p = cap - len >= t->reclen + SCRATCH_LEN ? buf + len : tmp;
-		put_data(p, t, &recs[i], clk, form);
-		if (p == tmp)
-			memcpy(buf + len, tmp, t->reclen);
-		len += t->reclen;
+		/* Up to lim, the record and its scratch fit in place. */
+		if (len <= lim)
+			put_data(buf + len, t, &recs[i], clk, form, extras);
+		else {
+			/* The one check the record's bytes get. */
+			if (!rec_fits(v9, len, cap, set_off, cur, t))
+				break;
+			put_data_tail(buf + len, t, &recs[i], clk, form);
+		}
+		len += reclen;
 	}
 	w->len = len;
 	set_close(w, set_off, v9);
@@ -917,19 +981,26 @@ nf9_encode(struct nf9 *enc, struct export_stream *st,
 		return 0;
 	if (with_templates)
 		count += put_templates(enc, w);
-	/* One copy of the loop per time form, each with no test of it. */
+	/*
+	 * One copy of the loop per time form, each with no test of it; and
+	 * one without the extra values, for the templates of v9 (writing
+	 * them, to scratch, is right for any template, only slower).
+	 */
 	switch (enc->time_form) {
 	case TF_UPTIME:
-		i = put_records(enc, clk, recs, n, w, TF_UPTIME);
+		if (!enc->extras)
+			i = put_records(enc, clk, recs, n, w, TF_UPTIME, 0);
+		else
+			i = put_records(enc, clk, recs, n, w, TF_UPTIME, 1);
 		break;
 	case TF_SECONDS:
-		i = put_records(enc, clk, recs, n, w, TF_SECONDS);
+		i = put_records(enc, clk, recs, n, w, TF_SECONDS, 1);
 		break;
 	case TF_MILLIS:
-		i = put_records(enc, clk, recs, n, w, TF_MILLIS);
+		i = put_records(enc, clk, recs, n, w, TF_MILLIS, 1);
 		break;
 	default:
-		i = put_records(enc, clk, recs, n, w, enc->time_form);
+		i = put_records(enc, clk, recs, n, w, enc->time_form, 1);
 		break;
 	}
 	finish_header(enc, st, clk, w, hdr, count + i, i);
