@@ -48,6 +48,15 @@
  * AHEAD is a power of two.
  */
 #define AHEAD		16
+/*
+ * The buckets a table starts with, and how many times more it takes when
+ * its flows outnumber them, up to one per flow of -m.  A table sized for
+ * -m from the start spreads a few thousand flows over megabytes, each
+ * lookup a miss on its own page; this one grows once on the way to a
+ * million flows.
+ */
+#define BUCKETS_FIRST	65536u
+#define BUCKETS_GROW	16u
 /* Flows expiry gathers before releasing them, for the same reason. */
 #define EXPIRE_AHEAD	16
 /* The class of a record on the free list. */
@@ -59,10 +68,10 @@
 
 /*
  * What a flow is keyed on: 48 bytes, compared whole but for three bytes
- * that hold a stored flow's bucket (its low 24 bits), so removal finds
- * the bucket without rehashing.  Every record on one chain has the same
- * bucket, so a lookup has no need to compare them, nor a packet's key to
- * carry them.  The last eight bytes follow struct packet's
+ * that hold the low 24 bits of a stored flow's hash, so removal and a
+ * growing table find its bucket without rehashing.  They are derived from
+ * the rest, so a lookup has no need to compare them, nor a packet's key
+ * to carry them.  The last eight bytes follow struct packet's
  * vlan..tcp_flags, so the key takes them in one masked load (see
  * key_tail()).
  */
@@ -77,7 +86,7 @@ struct rkey {
 	uint8_t		tos;
 	uint8_t		bucket2;	/* where the packet has tcp_flags */
 };
-/* The largest bucket the key's three bytes hold. */
+/* The hash bits the key's three bytes hold: a bucket up to this. */
 #define BUCKET_KEPT	0xffffffu
 
 /*
@@ -148,7 +157,8 @@ struct flowtable {
 	size_t			 mpls_off;
 	uint32_t		*buckets;	/* record index + 1, 0: empty */
 	struct ilink		*ilink;		/* per record */
-	uint32_t		 mask;
+	uint32_t		 mask;		/* buckets - 1 */
+	uint32_t		 max_buckets;	/* what it may grow to */
 	uint32_t		 free_head;
 	uint32_t		 unused;	/* records never handed out */
 	struct flist		 idle[FC_NCLASS];
@@ -374,11 +384,13 @@ flowtable_new(const struct flowtable_config *cfg, flow_expired_fn expired,
 	end = ft->mpls_off + ft->cfg.mpls_labels * sizeof(uint32_t);
 	ft->stride = (end + 7) & ~(size_t)7;
 	/*
-	 * A bucket per flow: a full table's chains average one record and a
-	 * half per hit.  Twice as many cost 4 bytes a flow and measured no
-	 * faster with a million flows.
+	 * Up to a bucket per flow: a full table's chains average one record
+	 * and a half per hit.  Twice as many cost 4 bytes a flow and
+	 * measured no faster with a million flows.
 	 */
-	nbuckets = pow2_at_least(cfg->max_flows);
+	ft->max_buckets = pow2_at_least(cfg->max_flows);
+	nbuckets = ft->max_buckets < BUCKETS_FIRST ? ft->max_buckets :
+	    BUCKETS_FIRST;
 	ft->mask = nbuckets - 1;
 	/*
 	 * Large allocations come straight from the kernel as untouched zero
@@ -586,13 +598,13 @@ key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1)
 #endif
 }
 
-/* A stored key's bucket bytes, for rec_bucket(). */
+/* A stored key's hash bits, for rec_bucket(). */
 static inline void
-key_set_bucket(struct rkey *k, uint32_t bucket)
+key_set_bucket(struct rkey *k, uint32_t hash)
 {
-	k->bucket[0] = (uint8_t)bucket;
-	k->bucket[1] = (uint8_t)(bucket >> 8);
-	k->bucket2 = (uint8_t)(bucket >> 16);
+	k->bucket[0] = (uint8_t)hash;
+	k->bucket[1] = (uint8_t)(hash >> 8);
+	k->bucket2 = (uint8_t)(hash >> 16);
 }
 
 /* -T ether: the MACs in key order, zero-padded to a hash block. */
@@ -693,7 +705,7 @@ key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
 	return key_siphash(ft, k, mac);
 }
 
-/* A stored flow's bucket, from its key when the bytes kept there suffice. */
+/* A stored flow's bucket, from its key's hash bits when they suffice. */
 static inline uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
 {
@@ -959,12 +971,46 @@ rec_due(const struct flowtable *ft, const struct rec *r, int64_t d,
 }
 
 /*
- * A packet's key, side and bucket, worked out ahead of its turn: 64
- * bytes, so a slot is a shift away.  -T ether's MACs are kept beside.
+ * More buckets, BUCKETS_GROW times as many (up to max_buckets), once the
+ * flows outnumber them.  Each flow's bucket comes from its key's hash
+ * bits; the pool is read in order, which the cache can predict.  Without
+ * memory for them the table keeps its buckets, longer chains and all.
+ */
+static __attribute__((noinline, cold)) void
+buckets_grow(struct flowtable *ft)
+{
+	uint32_t n = ft->mask + 1, *nb, idx, b;
+	struct rec *r;
+
+	n = ft->max_buckets / n > BUCKETS_GROW ? n * BUCKETS_GROW :
+	    ft->max_buckets;
+	if ((nb = calloc(n, sizeof(*nb))) == NULL) {
+		log_warn("flow table: %u buckets", n);
+		ft->max_buckets = ft->mask + 1;
+		return;
+	}
+	free(ft->buckets);
+	ft->buckets = nb;
+	ft->mask = n - 1;
+	for (idx = 0; idx < ft->unused; idx++) {
+		r = rec_at(ft, idx);
+		if (r->cls == CLS_FREE)
+			continue;
+		b = rec_bucket(ft, r);
+		r->hnext = nb[b];
+		nb[b] = idx + 1;
+	}
+}
+
+/*
+ * A packet's key, side and hash, worked out ahead of its turn: 64 bytes,
+ * so a slot is a shift away.  -T ether's MACs are kept beside.  The hash,
+ * not the bucket: a new flow may grow the table before the packets
+ * prepared after it have their turn.
  */
 struct ahead {
 	struct rkey	key;
-	uint32_t	bucket;
+	uint32_t	hash;
 	uint32_t	side;
 	uint8_t		unused[8];
 };
@@ -980,7 +1026,7 @@ static __attribute__((noinline)) uint32_t
 flow_create(struct flowtable *ft, const struct packet *pkt,
     const struct ahead *a, const uint8_t *mac)
 {
-	uint32_t idx = rec_alloc(ft);
+	uint32_t idx = rec_alloc(ft), b;
 	struct rec *r = rec_at(ft, idx);
 	int side = a->side;
 	unsigned n;
@@ -990,7 +1036,7 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	 * memset of the record first.  Labels past nmpls are never read.
 	 */
 	r->key = a->key;
-	key_set_bucket(&r->key, a->bucket);
+	key_set_bucket(&r->key, a->hash);
 	if (ft->mac_off)
 		memcpy(rec_mac(ft, r), mac, 12);
 	r->stamp = 0;
@@ -1002,8 +1048,9 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	r->packets[0] = r->packets[1] = 0;
 	r->egress[0] = r->egress[1] = 0;
 	/* The bucket is read now: making room may have changed it. */
-	r->hnext = ft->buckets[a->bucket];
-	ft->buckets[a->bucket] = idx + 1;
+	b = a->hash & ft->mask;
+	r->hnext = ft->buckets[b];
+	ft->buckets[b] = idx + 1;
 	r->inner_vlan = pkt->inner_vlan;
 	n = pkt->nmpls < ft->cfg.mpls_labels ? pkt->nmpls :
 	    ft->cfg.mpls_labels;
@@ -1018,7 +1065,8 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	list_insert(ft, &ft->idle[r->cls], L_IDLE, idx, pkt->ts_ms);
 	list_insert(ft, &ft->active, L_ACTIVE, idx, pkt->ts_ms);
 	ft->stats.flows_by_proto[pkt->proto]++;
-	ft->stats.active++;
+	if (++ft->stats.active > ft->mask && ft->mask < ft->max_buckets - 1)
+		buckets_grow(ft);
 	return idx;
 }
 
@@ -1059,7 +1107,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 	enum flow_class cls;
 	enum expiry_reason why;
 
-	for (idx = ft->buckets[a->bucket]; idx != 0; idx = r->hnext) {
+	for (idx = ft->buckets[a->hash & ft->mask]; idx != 0; idx = r->hnext) {
 		r = rec_at(ft, idx - 1);
 		if (key_equal(ft, r, &a->key, mac, macs))
 			break;
@@ -1146,15 +1194,15 @@ ahead_prepare(const struct flowtable *ft, const struct packet *p,
 		h = key_siphash(ft, &a->key, mac);
 	}
 	a->side = swap;
-	a->bucket = h & ft->mask;
-	__builtin_prefetch(&ft->buckets[a->bucket]);
+	a->hash = h;
+	__builtin_prefetch(&ft->buckets[h & ft->mask]);
 }
 
 /* Fetch the first record of the packet's bucket, the likely match. */
 static inline void
 ahead_fetch(const struct flowtable *ft, const struct ahead *a)
 {
-	uint32_t idx = ft->buckets[a->bucket];
+	uint32_t idx = ft->buckets[a->hash & ft->mask];
 	const struct rec *r;
 
 	if (idx != 0) {
