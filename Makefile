@@ -59,12 +59,16 @@ $(B)/tests/gen_traffic: tests/gen_traffic.c include/wbuf.h config.mk
 
 gen_traffic: $(B)/tests/gen_traffic
 
+$(B)/bench/runprobe: bench/runprobe.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/runprobe.c
+
 # Replay speed and memory beside Debian's softflowd; bench-live captures
 # tcpreplay's output on a veth pair (root).
-bench: all gen_traffic
+bench: all gen_traffic $(B)/bench/runprobe
 	B=$(B) bench/bench.sh
 
-bench-live: all gen_traffic
+bench-live: all gen_traffic $(B)/bench/runprobe
 	B=$(B) bench/bench.sh -l
 
 # The whole suite; its last line is "N passed, N failed".
@@ -166,7 +170,7 @@ configure: configure.ac
 
 clean:
 	rm -f softflowd softflowctl src/*.o tests/*.o $(UNIT_TESTS) \
-		tests/gen_traffic tests/replay_* tests/pcap2seeds
+		tests/gen_traffic tests/replay_* tests/pcap2seeds bench/runprobe
 	rm -rf tests/out build
 
 distclean: clean

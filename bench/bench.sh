@@ -23,8 +23,8 @@
 #
 # Environment: B (build directory), SOFTFLOWD_REF (the reference probe,
 # default /usr/sbin/softflowd), BENCH_OUT (captures, default bench/out).
-# Each probe runs pinned to one CPU (taskset), its collector on another
-# when there is one.  Before each timed replay the capture is read once,
+# Each probe runs pinned to one CPU, its collector on another when there
+# is one; a replay is timed by runprobe, from its fork to its exit.  Before each timed replay the capture is read once,
 # untimed, so that both probes read it from the page cache.  The machine
 # should be otherwise idle: the wall-clock rate suffers from anything else
 # running, the per-CPU-second rate less.
@@ -33,6 +33,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-.}
 ours=$top/$B/softflowd
 gen=$top/$B/tests/gen_traffic
+runprobe=$top/$B/bench/runprobe
 ref=${SOFTFLOWD_REF:-/usr/sbin/softflowd}
 refctl=$(dirname "$ref")/softflowctl
 out=${BENCH_OUT:-$top/bench/out}
@@ -55,7 +56,7 @@ for t in nfcapd nfdump taskset; do
 	command -v $t >/dev/null ||
 	    die "$t not found: run sudo contrib/install-deps.sh"
 done
-[ -x /usr/bin/time ] || die "/usr/bin/time not found: apt-get install time"
+[ -x "$runprobe" ] || die "$runprobe not built: run make bench"
 [ -x "$ours" ] || die "$ours not built: run make"
 [ -x "$gen" ] || die "$gen not built: run make gen_traffic"
 if [ ! -x "$ref" ]; then
@@ -224,21 +225,19 @@ probe_counts() {	# label file
 
 # One replay: sets pps, cpu_pps, rss_kb and the counts.
 replay_once() {	# label binary dir
-	local label=$1 bin=$2 dir=$3 t0 t1 extra="" rss u s
+	local label=$1 bin=$2 dir=$3 ns extra="" rss u s
 	mkdir -p "$dir"
 	collector_start "$dir"
 	[ "$label" = softflowd ] && extra="-d"
 	# The capture into the page cache first, untimed: this VM pages out
 	# file cache idle for a minute, and a disk read is no probe's speed.
 	cat "$pcap" >/dev/null
-	t0=$(date +%s%N)
-	taskset -c $PROBE_CPU /usr/bin/time -f "%M %U %S" -o "$dir/time" \
+	"$runprobe" $PROBE_CPU "$dir/time" \
 	    "$bin" -r "$pcap" -n 127.0.0.1:$port -v 9 -m $MAXFLOWS -c none \
 	    $extra $TIMEOUTS >"$dir/probe.out" 2>&1
-	t1=$(date +%s%N)
 	collector_stop "$dir"
-	read -r rss u s <<<"$(tail -1 "$dir/time")"
-	pps=$(( npackets * 1000000000 / (t1 - t0) ))
+	read -r ns u s rss <"$dir/time"
+	pps=$(( npackets * 1000000000 / ns ))
 	cpu_pps=$(awk -v n="$npackets" -v u="$u" -v s="$s" \
 	    'BEGIN {printf "%.0f", n / (u + s > 0 ? u + s : 0.01)}')
 	rss_kb=$rss
