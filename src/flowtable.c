@@ -80,14 +80,14 @@ struct rkey {
 	uint16_t	port[2];
 	uint32_t	ifindex;
 	uint16_t	vlan;
-	uint8_t		bucket[2];	/* where the packet has inner_vlan */
+	uint8_t		hash[2];	/* where the packet has inner_vlan */
 	uint8_t		af;
 	uint8_t		proto;
 	uint8_t		tos;
-	uint8_t		bucket2;	/* where the packet has tcp_flags */
+	uint8_t		hash2;		/* where the packet has tcp_flags */
 };
-/* The hash bits the key's three bytes hold: a bucket up to this. */
-#define BUCKET_KEPT	0xffffffu
+/* The hash bits the key's three bytes hold: buckets up to this. */
+#define HASH_KEPT	0xffffffu
 
 /*
  * One flow.  Followed in the pool, when the table needs them, by the
@@ -539,9 +539,9 @@ endpoint_after(const uint8_t *a, const uint8_t *b, uint16_t ap, uint16_t bp)
 	offsetof(struct packet, tos) == offsetof(struct packet, vlan) + 6 && \
 	offsetof(struct packet, vlan) + 8 <= sizeof(struct packet))
 
-/* Where a bucket's bytes go in the key's last word. */
-#define BUCKET_BITS(b)							\
-	(((uint64_t)(b) & 0xffff) << 16 | ((uint64_t)(b) >> 16 & 0xff) << 56)
+/* Where the kept hash bits go in the key's last word. */
+#define HASH_BITS(h)							\
+	(((uint64_t)(h) & 0xffff) << 16 | ((uint64_t)(h) >> 16 & 0xff) << 56)
 
 /* The ports the tracking level keeps, sport in the low half. */
 static inline uint32_t
@@ -558,7 +558,7 @@ pkt_ports(const struct flowtable *ft, const struct packet *p)
 
 /*
  * The key's last 16 bytes as two words in memory order (little-endian):
- * ports and ifindex, then vlan, af, proto, tos, with the bucket bytes zero.
+ * ports and ifindex, then vlan, af, proto, tos, with the hash bytes zero.
  * The fields the tracking level ignores are masked off; ports are
  * pkt_ports()'.
  */
@@ -579,7 +579,7 @@ key_tail(const struct flowtable *ft, const struct packet *p, uint32_t ports,
 	*w0 = (uint64_t)ports | (uint64_t)(p->ifindex & ft->ifindex_mask) << 32;
 }
 
-/* Store the tail words into the key, its bucket bytes zero. */
+/* Store the tail words into the key, its hash bytes zero. */
 static inline void
 key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1)
 {
@@ -594,17 +594,17 @@ key_set_tail(struct rkey *k, uint64_t w0, uint64_t w1)
 	k->af = (uint8_t)(w1 >> 32);
 	k->proto = (uint8_t)(w1 >> 40);
 	k->tos = (uint8_t)(w1 >> 48);
-	k->bucket[0] = k->bucket[1] = k->bucket2 = 0;
+	k->hash[0] = k->hash[1] = k->hash2 = 0;
 #endif
 }
 
 /* A stored key's hash bits, for rec_bucket(). */
 static inline void
-key_set_bucket(struct rkey *k, uint32_t hash)
+key_set_hash(struct rkey *k, uint32_t hash)
 {
-	k->bucket[0] = (uint8_t)hash;
-	k->bucket[1] = (uint8_t)(hash >> 8);
-	k->bucket2 = (uint8_t)(hash >> 16);
+	k->hash[0] = (uint8_t)hash;
+	k->hash[1] = (uint8_t)(hash >> 8);
+	k->hash2 = (uint8_t)(hash >> 16);
 }
 
 /* -T ether: the MACs in key order, zero-padded to a hash block. */
@@ -621,14 +621,14 @@ key_macs(const struct packet *p, unsigned swap, uint8_t mac[16])
 /*
  * SipHash of the key, over its fields as words: an IPv4 key without the
  * 24 zero bytes of its address fields (20 bytes, three SipHash blocks),
- * an IPv6 one in 44.  The af and bucket bytes are left out: the length
+ * an IPv6 one in 44.  The af and hash bytes are left out: the length
  * tells the families apart.
  */
 static uint32_t
 key_siphash(const struct flowtable *ft, const struct rkey *k,
     const uint8_t *mac)
 {
-	uint8_t buf[offsetof(struct rkey, bucket) + 2 + 12];
+	uint8_t buf[offsetof(struct rkey, hash) + 2 + 12];
 	uint64_t w[5];
 	uint32_t a0, a1, tail;
 
@@ -636,9 +636,9 @@ key_siphash(const struct flowtable *ft, const struct rkey *k,
 	tail = (uint32_t)k->vlan | (uint32_t)k->proto << 16 |
 	    (uint32_t)k->tos << 24;
 	if (ft->mac_off) {
-		memcpy(buf, k, offsetof(struct rkey, bucket));
-		memcpy(buf + offsetof(struct rkey, bucket), &k->proto, 2);
-		memcpy(buf + offsetof(struct rkey, bucket) + 2, mac, 12);
+		memcpy(buf, k, offsetof(struct rkey, hash));
+		memcpy(buf + offsetof(struct rkey, hash), &k->proto, 2);
+		memcpy(buf + offsetof(struct rkey, hash) + 2, mac, 12);
 		return (uint32_t)siphash13(ft->hashkey, buf, sizeof(buf));
 	}
 	if (k->af == 4) {
@@ -690,7 +690,7 @@ rec_aeshash(const struct flowtable *ft, const struct rkey *k,
 	memcpy(&w0, k->port, 8);
 	memcpy(&w1, &k->vlan, 8);
 	return key_aeshash(ft, k->addr[0], k->addr[1], w0,
-	    w1 & ~BUCKET_BITS(BUCKET_KEPT), ft->mac_off ? m : NULL);
+	    w1 & ~HASH_BITS(HASH_KEPT), ft->mac_off ? m : NULL);
 }
 #endif
 
@@ -709,16 +709,16 @@ key_hash(const struct flowtable *ft, const struct rkey *k, const uint8_t *mac)
 static inline uint32_t
 rec_bucket(const struct flowtable *ft, const struct rec *r)
 {
-	const uint8_t *b = r->key.bucket;
+	const uint8_t *h = r->key.hash;
 
-	if (ft->mask <= BUCKET_KEPT)
-		return ((uint32_t)b[0] | (uint32_t)b[1] << 8 |
-		    (uint32_t)r->key.bucket2 << 16) & ft->mask;
+	if (ft->mask <= HASH_KEPT)
+		return ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
+		    (uint32_t)r->key.hash2 << 16) & ft->mask;
 	return key_hash(ft, &r->key, rec_mac(ft, r)) & ft->mask;
 }
 
 /*
- * A stored key against a packet's, but for the bucket bytes: 48 bytes
+ * A stored key against a packet's, but for the hash bytes: 48 bytes
  * compared as wholes, without memcmp's search for the first difference,
  * in three vector compares where the CPU has them.  macs: the table keys
  * on MACs (ft->mac_off, a constant where inlined).
@@ -728,18 +728,18 @@ key_equal(const struct flowtable *ft, const struct rec *r,
     const struct rkey *k, const uint8_t *mac, int macs)
 {
 #if defined(__SSE2__)
-	/* The bucket bytes, all ones: they count as equal. */
-	static const struct rkey any_bucket = {
-		.bucket = { 0xff, 0xff }, .bucket2 = 0xff
+	/* The hash bytes, all ones: they count as equal. */
+	static const struct rkey any_hash = {
+		.hash = { 0xff, 0xff }, .hash2 = 0xff
 	};
 	const __m128i *x = (const __m128i *)(const void *)&r->key;
 	const __m128i *y = (const __m128i *)(const void *)k;
-	const __m128i *b = (const __m128i *)(const void *)&any_bucket;
+	const __m128i *b = (const __m128i *)(const void *)&any_hash;
 	__m128i e;
 
-	_Static_assert(offsetof(struct rkey, bucket) >= 32 &&
-	    offsetof(struct rkey, bucket2) >= 32,
-	    "bucket bytes not in the key's last 16 bytes");
+	_Static_assert(offsetof(struct rkey, hash) >= 32 &&
+	    offsetof(struct rkey, hash2) >= 32,
+	    "hash bytes not in the key's last 16 bytes");
 	e = _mm_and_si128(
 	    _mm_cmpeq_epi8(_mm_loadu_si128(x), _mm_loadu_si128(y)),
 	    _mm_cmpeq_epi8(_mm_loadu_si128(x + 1), _mm_loadu_si128(y + 1)));
@@ -755,9 +755,9 @@ key_equal(const struct flowtable *ft, const struct rec *r,
 	uint64_t x[6], y[6], d = 0;
 	unsigned i;
 
-	/* A constant the compiler folds: ones but for the bucket bytes. */
+	/* A constant the compiler folds: ones but for the hash bytes. */
 	memset(&m, 0xff, sizeof(m));
-	m.k.bucket[0] = m.k.bucket[1] = m.k.bucket2 = 0;
+	m.k.hash[0] = m.k.hash[1] = m.k.hash2 = 0;
 	memcpy(x, &r->key, sizeof(x));
 	memcpy(y, k, sizeof(y));
 	for (i = 0; i < 6; i++)
@@ -1036,7 +1036,7 @@ flow_create(struct flowtable *ft, const struct packet *pkt,
 	 * memset of the record first.  Labels past nmpls are never read.
 	 */
 	r->key = a->key;
-	key_set_bucket(&r->key, a->hash);
+	key_set_hash(&r->key, a->hash);
 	if (ft->mac_off)
 		memcpy(rec_mac(ft, r), mac, 12);
 	r->stamp = 0;
@@ -1157,7 +1157,7 @@ account_one(struct flowtable *ft, const struct packet *pkt,
 }
 
 /*
- * The packet's canonical key, its side of it, its hash and bucket.  aes
+ * The packet's canonical key, its side of it and its hash.  aes
  * and macs (the table keys on MACs) are constants where this is inlined,
  * so each case gets its own copy.
  */
