@@ -985,7 +985,8 @@ buckets_grow(struct flowtable *ft)
 	n = ft->max_buckets / n > BUCKETS_GROW ? n * BUCKETS_GROW :
 	    ft->max_buckets;
 	if ((nb = calloc(n, sizeof(*nb))) == NULL) {
-		log_warn("flow table: %u buckets", n);
+		log_warn("flow table: no memory for %u hash buckets; keeping "
+		    "%u, with longer chains", n, ft->mask + 1);
 		ft->max_buckets = ft->mask + 1;
 		return;
 	}
